@@ -279,6 +279,12 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return &StatusError{Op: cl.op, StatusCode: resp.StatusCode}
 	}
+	return decodeEnvelope(cl, raw)
+}
+
+// decodeEnvelope reads an answer's envelope into the call's outputs. It is
+// separate from the round trip so the fuzzer can reach it directly.
+func decodeEnvelope(cl call, raw []byte) error {
 	if len(raw) > maxBody {
 		return &opError{op: cl.op, class: ErrDecode, err: errors.New("body larger than 8 MiB")}
 	}

@@ -485,24 +485,21 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	f.Add([]byte(`{"code":401,"msg":null}`))
 	f.Add([]byte(`{"code":200,"data":{"3060":"x"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		rc := &recorder{body: string(body)}
-		srv := httptest.NewServer(rc)
-		defer srv.Close()
-		c, _ := New(srv.URL, testKey)
-		ctx := context.Background()
 		check := func(err error) {
 			var ae *APIError
 			if err != nil && !errors.As(err, &ae) && !errors.Is(err, ErrDecode) {
 				t.Fatalf("unclassified error %v", err)
 			}
 		}
-		_, err := c.ListApplications(ctx, RunningAll)
-		check(err)
-		_, err = c.Balance(ctx)
-		check(err)
-		_, err = c.GPUPrice(ctx, PriceQuery{GPUModel: "3060", GPUCount: 1, BillingMode: "0", Cycle: "0"})
-		check(err)
-		_, err = c.CreateApplication(ctx, CreateRequest{})
-		check(err)
+		var apps []Application
+		check(decodeEnvelope(call{op: "list", out: &apps, nullOK: true}, body))
+		var b Balance
+		check(decodeEnvelope(call{op: "balance", out: &b}, body))
+		var msg string
+		check(decodeEnvelope(call{op: "create", msgOut: &msg}, body))
+		var raw json.RawMessage
+		if decodeEnvelope(call{op: "price", out: &raw}, body) == nil {
+			_, _ = decodePriceQuote(raw, "3060")
+		}
 	})
 }
