@@ -1,0 +1,242 @@
+// Package i18n is the console's one message catalogue (Chinese by default,
+// English on request) and its locale-aware formatting of money, sizes and
+// times. Handlers pick a Localizer per request; views read it from the
+// context.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.toml
+var localeFS embed.FS
+
+// Lang is a supported user-interface language.
+type Lang string
+
+// The supported languages; Chinese is the default.
+const (
+	Chinese Lang = "zh"
+	English Lang = "en"
+)
+
+// ParseLang accepts the values the language switch and cookie use.
+func ParseLang(s string) (Lang, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "zh", "zh-cn", "zh-hans", "cn":
+		return Chinese, true
+	case "en", "en-us", "en-gb":
+		return English, true
+	default:
+		return "", false
+	}
+}
+
+// HTMLLang is the value of <html lang>.
+func (l Lang) HTMLLang() string {
+	if l == English {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+// Catalog holds the messages of every language.
+type Catalog struct {
+	bundle  *goi18n.Bundle
+	matcher language.Matcher
+	ids     map[Lang][]string
+}
+
+// NewCatalog loads the embedded message files and checks that both
+// languages define exactly the same keys.
+func NewCatalog() (*Catalog, error) {
+	b := goi18n.NewBundle(language.Chinese)
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	c := &Catalog{bundle: b, ids: map[Lang][]string{},
+		matcher: language.NewMatcher([]language.Tag{language.Chinese, language.English})}
+	for _, l := range []Lang{Chinese, English} {
+		name := "locales/" + string(l) + ".toml"
+		raw, err := fs.ReadFile(localeFS, name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		mf, err := b.ParseMessageFileBytes(raw, name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		}
+		for _, m := range mf.Messages {
+			c.ids[l] = append(c.ids[l], m.ID)
+		}
+		sort.Strings(c.ids[l])
+	}
+	if missing := c.Missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("i18n: keys not in both languages: %s", strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+// Missing lists the keys one language has and the other lacks.
+func (c *Catalog) Missing() []string {
+	in := func(l Lang) map[string]bool {
+		m := map[string]bool{}
+		for _, id := range c.ids[l] {
+			m[id] = true
+		}
+		return m
+	}
+	zh, en := in(Chinese), in(English)
+	var out []string
+	for id := range zh {
+		if !en[id] {
+			out = append(out, "en:"+id)
+		}
+	}
+	for id := range en {
+		if !zh[id] {
+			out = append(out, "zh:"+id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IDs lists the keys of one language, sorted.
+func (c *Catalog) IDs(l Lang) []string { return append([]string(nil), c.ids[l]...) }
+
+// Negotiate picks the language: an explicit choice (query or cookie) wins,
+// then the browser's Accept-Language, then Chinese.
+func (c *Catalog) Negotiate(explicit, acceptLanguage string) Lang {
+	if l, ok := ParseLang(explicit); ok {
+		return l
+	}
+	if acceptLanguage == "" || len(acceptLanguage) > 512 {
+		return Chinese
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return Chinese
+	}
+	_, idx, conf := c.matcher.Match(tags...)
+	if conf == language.No || idx != 1 {
+		return Chinese
+	}
+	return English
+}
+
+// For returns the localizer of a language, formatting times in loc.
+func (c *Catalog) For(l Lang, loc *time.Location) *Localizer {
+	if l != English {
+		l = Chinese
+	}
+	return &Localizer{Lang: l, Loc: loc, l: goi18n.NewLocalizer(c.bundle, string(l))}
+}
+
+// Localizer translates and formats for one language and time zone.
+type Localizer struct {
+	Lang Lang
+	Loc  *time.Location
+	l    *goi18n.Localizer
+}
+
+// T returns the message id, filled with data when given (a map of template
+// fields). A missing key is logged and shown as the key itself, so a gap is
+// visible rather than blank; the catalogue test keeps that from shipping.
+func (z *Localizer) T(id string, data ...map[string]any) string {
+	cfg := &goi18n.LocalizeConfig{MessageID: id}
+	if len(data) > 0 {
+		cfg.TemplateData = data[0]
+	}
+	s, err := z.l.Localize(cfg)
+	if err != nil {
+		slog.Warn("i18n: missing message", "id", id, "lang", z.Lang, "err", err)
+		return id
+	}
+	return s
+}
+
+// Money formats fen as yuan with a sign and two decimals: ¥1,234.50.
+func (z *Localizer) Money(fen int64) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return fmt.Sprintf("%s¥%s.%02d", sign, groupThousands(fen/100), fen%100)
+}
+
+// Number formats a whole number with thousands separators.
+func (z *Localizer) Number(n int64) string {
+	if n < 0 {
+		return "-" + groupThousands(-n)
+	}
+	return groupThousands(n)
+}
+
+// GiB formats a size given in KiB as GiB, without decimals when whole.
+func (z *Localizer) GiB(kb int64) string {
+	g := math.Round(float64(kb)/(1024*1024)*10) / 10
+	if g == math.Trunc(g) {
+		return strconv.FormatFloat(g, 'f', 0, 64) + " GiB"
+	}
+	return strconv.FormatFloat(g, 'f', 1, 64) + " GiB"
+}
+
+// Time formats an instant as a wall clock in the localizer's zone, to the minute.
+func (z *Localizer) Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(z.Loc).Format("2006-01-02 15:04")
+}
+
+func groupThousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+type ctxKey struct{}
+
+// With returns a context carrying the localizer.
+func With(ctx context.Context, z *Localizer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, z)
+}
+
+// From returns the request's localizer; without one (a test rendering a
+// component bare) it returns a Chinese one in Asia/Shanghai.
+func From(ctx context.Context) *Localizer {
+	if z, ok := ctx.Value(ctxKey{}).(*Localizer); ok && z != nil {
+		return z
+	}
+	return fallback()
+}
+
+// T translates id with the request's localizer: the call views make.
+func T(ctx context.Context, id string, data ...map[string]any) string {
+	return From(ctx).T(id, data...)
+}
