@@ -1,0 +1,68 @@
+// Package handlers turns HTTP requests into calls on the LightCC client and
+// the database, and renders the results with views. It owns the route table
+// (routes.go), the middleware, the one render helper and the one error
+// handler; SQL and upstream calls stay behind the small interfaces below.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"lightcc-dashboard/lightcc"
+	"lightcc-dashboard/views/i18n"
+)
+
+// Upstream is what the handlers need of the LightCC API.
+type Upstream interface {
+	Balance(ctx context.Context) (lightcc.Balance, error)
+	ListApplications(ctx context.Context, state lightcc.RunningState) ([]lightcc.Application, error)
+}
+
+// SessionStore is a gorilla/sessions store that can also give a session a new id.
+type SessionStore interface {
+	sessions.Store
+	Rotate(r *http.Request, w http.ResponseWriter, s *sessions.Session) error
+}
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is everything the handlers are built from.
+type Deps struct {
+	Upstream Upstream
+	Sessions SessionStore
+	DB       Pinger
+	Catalog  *i18n.Catalog
+	Location *time.Location // the zone times are shown in
+	Demo     bool           // running on the built-in simulator
+	Logger   *slog.Logger
+	// PageTimeout bounds the upstream calls one page makes.
+	PageTimeout time.Duration
+	// SecureCookies marks cookies Secure even on plain HTTP (behind a TLS proxy).
+	SecureCookies bool
+}
+
+// Handlers serves the console.
+type Handlers struct {
+	Deps
+}
+
+// New returns the console's handlers.
+func New(d Deps) *Handlers {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.PageTimeout <= 0 {
+		d.PageTimeout = 12 * time.Second
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	return &Handlers{Deps: d}
+}

@@ -1,0 +1,156 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+
+	"lightcc-dashboard/db"
+	"lightcc-dashboard/lightcc"
+	"lightcc-dashboard/lightcc/sim"
+	"lightcc-dashboard/views/i18n"
+)
+
+// testEnv is the console wired as in production: the real router and
+// middleware, a real SQLite file, and the simulator over real HTTP.
+type testEnv struct {
+	t      *testing.T
+	sim    *sim.Simulator
+	clock  *sim.ManualClock
+	db     *db.DB
+	echo   *echo.Echo
+	h      *Handlers
+	logBuf *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type envOption func(*sim.Options, *Deps)
+
+func newEnv(t *testing.T, opts ...envOption) *testEnv {
+	t.Helper()
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := sim.NewManualClock(time.Date(2026, 12, 4, 10, 0, 0, 0, shanghai))
+	so := sim.Options{Clock: clock, Location: shanghai}
+	deps := Deps{Location: shanghai, Demo: true, PageTimeout: 2 * time.Second}
+	for _, o := range opts {
+		o(&so, &deps)
+	}
+	s := sim.New(so)
+	upstream := httptest.NewServer(s)
+	t.Cleanup(upstream.Close)
+	// The console always presents the demo key; a test that sets another
+	// key on the simulator sees what a revoked key looks like.
+	client, err := lightcc.New(upstream.URL, sim.DemoKey, lightcc.WithTimeout(time.Second), lightcc.WithLocation(shanghai))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	catalog, err := i18n.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logBuf := &syncBuffer{}
+	if deps.Upstream == nil {
+		deps.Upstream = client
+	}
+	deps.Sessions = store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef"))
+	deps.DB, deps.Catalog = store, catalog
+	deps.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := New(deps)
+	e := echo.New()
+	h.Register(e)
+	return &testEnv{t: t, sim: s, clock: clock, db: store, echo: e, h: h, logBuf: logBuf}
+}
+
+// browser is a cookie-keeping client of the router, like a person's browser.
+type browser struct {
+	env     *testEnv
+	cookies map[string]*http.Cookie
+	csrf    string
+}
+
+func (e *testEnv) browser() *browser { return &browser{env: e, cookies: map[string]*http.Cookie{}} }
+
+type response struct {
+	*httptest.ResponseRecorder
+	doc *goquery.Document
+}
+
+func (b *browser) do(method, target string, form url.Values, header http.Header) *response {
+	b.env.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	b.env.echo.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(rec.Body.String()))
+	if err != nil {
+		b.env.t.Fatal(err)
+	}
+	if tok, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok && tok != "" {
+		b.csrf = tok
+	}
+	return &response{rec, doc}
+}
+
+func (b *browser) get(target string) *response { return b.do(http.MethodGet, target, nil, nil) }
+
+func (b *browser) htmx(method, target string, form url.Values) *response {
+	return b.do(method, target, form, http.Header{"Hx-Request": {"true"}, "X-Csrf-Token": {b.csrf}})
+}
+
+func (r *response) text(sel string) string { return strings.TrimSpace(r.doc.Find(sel).First().Text()) }
+
+func (r *response) count(sel string) int { return r.doc.Find(sel).Length() }

@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"bytes"
+	"net/url"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"lightcc-dashboard/views/components"
+	"lightcc-dashboard/views/i18n"
+	"lightcc-dashboard/views/layouts"
+)
+
+// render writes a page with the real status. An htmx request that is
+// neither boosted nor a history restore gets only the page's "main"
+// fragment; everything else gets the whole page. The output is buffered so
+// a failing component never leaves half a page behind a 200.
+func (h *Handlers) render(c echo.Context, status int, page templ.Component) error {
+	var buf bytes.Buffer
+	ctx := c.Request().Context()
+	var err error
+	if requestOf(c).HX.WantsFragment() {
+		err = templ.RenderFragments(ctx, &buf, page, "main")
+	} else {
+		err = page.Render(ctx, &buf)
+	}
+	if err != nil {
+		return err
+	}
+	return h.writeHTML(c, status, buf.Bytes())
+}
+
+// renderPart writes a component that is a fragment by design (a widget
+// polled by htmx), whatever the request.
+func (h *Handlers) renderPart(c echo.Context, status int, part templ.Component) error {
+	var buf bytes.Buffer
+	if err := part.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return h.writeHTML(c, status, buf.Bytes())
+}
+
+func (h *Handlers) writeHTML(c echo.Context, status int, b []byte) error {
+	hd := c.Response().Header()
+	// Pages show money and differ for htmx: no shared or stale copies.
+	hd.Set("Cache-Control", "no-store")
+	hd.Add("Vary", "HX-Request")
+	return c.HTMLBlob(status, b)
+}
+
+// shell builds the page frame. balance is nil when the page did not fetch
+// it; the header then loads it by itself.
+func (h *Handlers) shell(c echo.Context, title, nav string, balance *components.BalanceProps) layouts.Shell {
+	rs := requestOf(c)
+	s := layouts.Shell{
+		Title:     title,
+		CSRF:      rs.CSRF,
+		Demo:      h.Demo,
+		Nav:       nav,
+		SwitchURL: switchLangURL(c, rs.Loc.Lang),
+	}
+	if balance != nil {
+		s.Balance = *balance
+	}
+	return s
+}
+
+// switchLangURL is the current page with ?lang= set to the other language.
+func switchLangURL(c echo.Context, current i18n.Lang) string {
+	other := i18n.English
+	if current == i18n.English {
+		other = i18n.Chinese
+	}
+	u := *c.Request().URL
+	q := u.Query()
+	q.Set("lang", string(other))
+	return (&url.URL{Path: u.Path, RawQuery: q.Encode()}).String()
+}

@@ -1,0 +1,46 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"lightcc-dashboard/static"
+)
+
+// contentSecurityPolicy allows nothing inline and nothing from elsewhere:
+// every asset is ours, so the intranet needs no internet.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Register installs the middleware, the error handler and the whole route
+// table on e. Read it top to bottom to find any page.
+func (h *Handlers) Register(e *echo.Echo) {
+	e.HTTPErrorHandler = h.handleError
+	e.Use(
+		middleware.RequestID(),
+		h.requestLogger(),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			h.Logger.Error("panic", "err", err, "path", c.Request().URL.Path, "stack", string(stack))
+			return err
+		}}),
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+			ReferrerPolicy: "same-origin", ContentSecurityPolicy: contentSecurityPolicy,
+		}),
+		middleware.BodyLimit("1M"),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
+		h.withState,
+	)
+
+	// Open to everyone: health checks and the embedded assets.
+	e.GET("/healthz", h.healthz)
+	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+
+	// Pages: a session and, for unsafe methods, a CSRF token.
+	pg := e.Group("", h.withSession, h.checkCSRF)
+	pg.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
+	pg.GET("/apps", h.appsPage)
+	pg.GET("/balance", h.balancePart)
+}

@@ -1,0 +1,288 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"lightcc-dashboard/lightcc/sim"
+)
+
+func TestAppsPageShowsUpstreamData(t *testing.T) {
+	env := newEnv(t)
+	r := env.browser().get("/apps")
+	if r.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", r.Code, r.Body)
+	}
+	checks := map[string]string{
+		`[data-testid="balance-amount"]`:  "¥99.99",
+		`[data-testid="balance-voucher"]`: "¥216.22",
+		`[data-testid="balance-points"]`:  "237,972",
+		`[data-testid="demo-badge"]`:      "演示模式",
+		`title`:                           "我的应用 · LightCC 控制台",
+		`[data-app-id="1899720917190184960"] [data-testid="status"]`: "运行中",
+		`[data-app-id="1899720917190184960"] strong`:                 "Stable Difussion WebUI 官方版",
+	}
+	for sel, want := range checks {
+		if got := r.text(sel); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if n := r.count(`[data-testid="app-row"]`); n != len(env.sim.Apps()) || n == 0 {
+		t.Errorf("%d rows, simulator has %d apps", n, len(env.sim.Apps()))
+	}
+	if tok, _ := r.doc.Find(`meta[name="csrf-token"]`).Attr("content"); len(tok) < 40 {
+		t.Errorf("csrf meta = %q", tok)
+	}
+	if hx, _ := r.doc.Find("body").Attr("hx-headers"); !strings.Contains(hx, "X-CSRF-Token") {
+		t.Errorf("body hx-headers = %q", hx)
+	}
+	if poll, _ := r.doc.Find("#balance").Attr("hx-trigger"); poll != "every 30s" {
+		t.Errorf("balance polling = %q", poll)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"} {
+		if r.Header().Get(h) == "" {
+			t.Errorf("missing header %s", h)
+		}
+	}
+	if csp := r.Header().Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline: %s", csp)
+	}
+	if r.count("script:not([src])") != 0 || r.count("[style]") != 0 {
+		t.Error("inline script or style in the page")
+	}
+	if strings.Contains(r.Body.String(), sim.DemoKey) {
+		t.Error("the API key reached the page")
+	}
+}
+
+func TestNoDemoBadgeWithARealKey(t *testing.T) {
+	env := newEnv(t, func(_ *sim.Options, d *Deps) { d.Demo = false })
+	r := env.browser().get("/apps")
+	if r.count(`[data-testid="demo-badge"]`) != 0 || r.count(".demo-banner") != 0 {
+		t.Error("demo badge shown outside demo mode")
+	}
+}
+
+func TestEmptyAccount(t *testing.T) {
+	env := newEnv(t, func(o *sim.Options, _ *Deps) { o.Empty = true })
+	r := env.browser().get("/apps")
+	if r.Code != http.StatusOK || r.count(`[data-testid="apps-empty"]`) != 1 || r.count(`[data-testid="app-row"]`) != 0 {
+		t.Errorf("status %d, body %s", r.Code, r.Body)
+	}
+}
+
+func TestFragmentOrFullPage(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	b.get("/apps")
+	tests := []struct {
+		name   string
+		header http.Header
+		full   bool
+	}{
+		{"plain", nil, true},
+		{"htmx", http.Header{"Hx-Request": {"true"}}, false},
+		{"boosted", http.Header{"Hx-Request": {"true"}, "Hx-Boosted": {"true"}}, true},
+		{"history restore", http.Header{"Hx-Request": {"true"}, "Hx-History-Restore-Request": {"true"}}, true},
+	}
+	for _, tt := range tests {
+		r := b.do(http.MethodGet, "/apps", nil, tt.header)
+		full := strings.Contains(r.Body.String(), "<html")
+		if full != tt.full || r.count(`[data-testid="apps-list"]`) != 1 {
+			t.Errorf("%s: full page = %v, want %v", tt.name, full, tt.full)
+		}
+		if vary := strings.Join(r.Header().Values("Vary"), ","); !strings.Contains(vary, "HX-Request") {
+			t.Errorf("%s: Vary = %q", tt.name, vary)
+		}
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	if got := b.get("/apps").text("h1"); got != "我的应用" {
+		t.Errorf("default h1 = %q", got)
+	}
+	r := b.get("/apps?lang=en")
+	if got := r.text("h1"); got != "My applications" {
+		t.Errorf("?lang=en h1 = %q", got)
+	}
+	if lang, _ := r.doc.Find("html").Attr("lang"); lang != "en" {
+		t.Errorf("html lang = %q", lang)
+	}
+	if href, _ := r.doc.Find("a.lang").Attr("href"); href != "/apps?lang=zh" {
+		t.Errorf("switch href = %q", href)
+	}
+	// The choice sticks through the cookie.
+	if got := b.get("/apps").text(`[data-app-id="1899720917190184960"] [data-testid="status"]`); got != "Running" {
+		t.Errorf("after cookie, status = %q", got)
+	}
+	// A new visitor whose browser prefers English gets English.
+	r = env.browser().do(http.MethodGet, "/apps", nil, http.Header{"Accept-Language": {"en-US,en;q=0.9"}})
+	if got := r.text("h1"); got != "My applications" {
+		t.Errorf("Accept-Language en h1 = %q", got)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	env := newEnv(t)
+	// A probe route behind the same middleware, so the check is tested on
+	// its own; the real POST routes are tested in their areas.
+	env.echo.POST("/csrf-probe", func(c echo.Context) error { return c.String(http.StatusOK, "done") }, env.h.withSession, env.h.checkCSRF)
+	b := env.browser()
+	b.get("/apps")
+	other := env.browser()
+	other.get("/apps")
+	tests := []struct {
+		name   string
+		header http.Header
+		form   url.Values
+		want   int
+	}{
+		{"no token", nil, url.Values{"x": {"1"}}, http.StatusForbidden},
+		{"wrong header", http.Header{"X-Csrf-Token": {"nope"}}, nil, http.StatusForbidden},
+		{"another session's token", http.Header{"X-Csrf-Token": {other.csrf}}, nil, http.StatusForbidden},
+		{"header", http.Header{"X-Csrf-Token": {b.csrf}}, nil, http.StatusOK},
+		{"form field", nil, url.Values{"_csrf": {b.csrf}}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		r := b.do(http.MethodPost, "/csrf-probe", tt.form, tt.header)
+		if r.Code != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, r.Code, tt.want)
+		}
+	}
+	// Without a session cookie at all, even a "valid-looking" token fails.
+	anon := env.browser()
+	if r := anon.do(http.MethodPost, "/csrf-probe", nil, http.Header{"X-Csrf-Token": {b.csrf}}); r.Code != http.StatusForbidden {
+		t.Errorf("no session: status %d", r.Code)
+	}
+	// A refused htmx request gets a toast, not a page.
+	r := b.do(http.MethodPost, "/csrf-probe", nil, http.Header{"Hx-Request": {"true"}})
+	if r.Code != http.StatusForbidden || r.Header().Get("HX-Retarget") != "#toasts" || r.count(".toast-error") != 1 {
+		t.Errorf("htmx refusal: %d %q %s", r.Code, r.Header().Get("HX-Retarget"), r.Body)
+	}
+}
+
+func TestUpstreamFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		ep         sim.Endpoint
+		fault      sim.Fault
+		status     int
+		listNotice string
+		balanceOK  bool
+	}{
+		{"list refused", sim.EpList, sim.Fault{Code: 500, Msg: "系统繁忙"}, http.StatusBadGateway, "LightCC 拒绝了操作：系统繁忙", true},
+		{"list 503", sim.EpList, sim.Fault{HTTPStatus: 503}, http.StatusBadGateway, "暂时连不上 LightCC，请稍后再试。", true},
+		{"list malformed", sim.EpList, sim.Fault{Malformed: true}, http.StatusBadGateway, "LightCC 返回了无法识别的内容，请稍后再试。", true},
+		{"list stalls", sim.EpList, sim.Fault{Latency: 3 * time.Second}, http.StatusGatewayTimeout, "LightCC 响应超时，请稍后再试。", true},
+		{"balance down", sim.EpBalance, sim.Fault{HTTPStatus: 500}, http.StatusOK, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t)
+			env.sim.SetFault(tt.ep, tt.fault)
+			r := env.browser().get("/apps")
+			if r.Code != tt.status {
+				t.Errorf("status %d, want %d", r.Code, tt.status)
+			}
+			if got := r.text(`[data-testid="apps-error"]`); got != tt.listNotice {
+				t.Errorf("notice %q, want %q", got, tt.listNotice)
+			}
+			if ok := r.count(`[data-testid="balance-amount"]`) == 1; ok != tt.balanceOK {
+				t.Errorf("balance shown = %v", ok)
+			}
+			if !tt.balanceOK && r.text(".balance-error") == "" {
+				t.Error("balance failure not said")
+			}
+		})
+	}
+	t.Run("wrong key", func(t *testing.T) {
+		env := newEnv(t, func(o *sim.Options, _ *Deps) { o.APIKey = "another-key" })
+		r := env.browser().get("/apps")
+		if r.Code != http.StatusBadGateway || r.text(`[data-testid="apps-error"]`) != "LightCC 拒绝了 API 密钥，请管理员检查密钥设置。" {
+			t.Errorf("%d %q", r.Code, r.text(`[data-testid="apps-error"]`))
+		}
+	})
+}
+
+func TestBalancePart(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	b.get("/apps")
+	env.sim.SetBalance(1234.5)
+	r := b.htmx(http.MethodGet, "/balance", nil)
+	if r.Code != http.StatusOK || r.text(`[data-testid="balance-amount"]`) != "¥1,234.50" || strings.Contains(r.Body.String(), "<html") {
+		t.Errorf("%d %s", r.Code, r.Body)
+	}
+	env.sim.SetFault(sim.EpBalance, sim.Fault{Malformed: true})
+	r = b.htmx(http.MethodGet, "/balance", nil)
+	if r.Code != http.StatusOK || r.text(".balance-error") != "余额暂时无法获取" || r.count(`#balance[hx-trigger="every 30s"]`) != 1 {
+		t.Errorf("failed balance: %d %s", r.Code, r.Body)
+	}
+}
+
+func TestErrorPages(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	r := b.get("/no-such-page?lang=en")
+	if r.Code != http.StatusNotFound || r.text(`[data-testid="error-page"] [role="alert"]`) != "This page does not exist." {
+		t.Errorf("404 page: %d %s", r.Code, r.Body)
+	}
+	// The error page loads the balance by itself instead of waiting on the upstream.
+	if trig, _ := r.doc.Find("#balance").Attr("hx-trigger"); trig != "load, every 30s" {
+		t.Errorf("error page balance trigger = %q", trig)
+	}
+	r = b.do(http.MethodGet, "/no-such-page", nil, http.Header{"Hx-Request": {"true"}})
+	if r.Code != http.StatusNotFound || r.Header().Get("HX-Reswap") != "beforeend" || r.count(".toast-error") != 1 || strings.Contains(r.Body.String(), "<html") {
+		t.Errorf("htmx 404: %d %s", r.Code, r.Body)
+	}
+	if r := b.get("/"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/apps" {
+		t.Errorf("/ = %d %s", r.Code, r.Header().Get("Location"))
+	}
+}
+
+func TestHealthzAndAssets(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	if r := b.get("/healthz"); r.Code != http.StatusOK {
+		t.Errorf("healthz %d", r.Code)
+	}
+	page := b.get("/apps")
+	src, _ := page.doc.Find(`script[src*="htmx"]`).Attr("src")
+	r := b.get(src)
+	if r.Code != http.StatusOK || !strings.Contains(r.Header().Get("Cache-Control"), "immutable") || !strings.Contains(r.Body.String(), `version:"2.0.11"`) {
+		t.Errorf("htmx asset %s: %d %q", src, r.Code, r.Header().Get("Cache-Control"))
+	}
+	css, _ := page.doc.Find(`link[rel="stylesheet"]`).Attr("href")
+	if r := b.get(css); r.Code != http.StatusOK || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/css") {
+		t.Errorf("css %s: %d %s", css, r.Code, r.Header().Get("Content-Type"))
+	}
+	if r := b.get("/static/nope.js"); r.Code != http.StatusNotFound {
+		t.Errorf("missing asset: %d", r.Code)
+	}
+	env.db.Close()
+	if r := b.get("/healthz"); r.Code != http.StatusServiceUnavailable {
+		t.Errorf("healthz with closed db: %d", r.Code)
+	}
+}
+
+func TestLogsCarryNoSecrets(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	b.get("/apps")
+	env.sim.SetFault(sim.EpList, sim.Fault{HTTPStatus: 502})
+	b.get("/apps")
+	logs := env.logBuf.String()
+	if strings.Contains(logs, sim.DemoKey) {
+		t.Error("the API key reached the log")
+	}
+	if !strings.Contains(logs, "application list unavailable") {
+		t.Errorf("the failure was not logged: %s", logs)
+	}
+}
