@@ -1,7 +1,8 @@
 // Command lightcc-dashboard is a self-hosted web console for the LightCC GPU
 // cloud. `lightcc-dashboard` serves the console (in demo mode on the
 // built-in simulator when no API key is configured); `lightcc-dashboard
-// simulate` runs the simulator alone.
+// simulate` runs the simulator alone; `lightcc-dashboard healthcheck` asks
+// a running console for /healthz (the container's health check).
 package main
 
 import (
@@ -33,9 +34,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "simulate" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "simulate":
 		err = runSimulator(ctx, os.Args[2:], os.Stdout, os.Stderr)
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "healthcheck":
+		var cfg config
+		if cfg, err = loadConfig(os.Args[2:], os.Getenv, os.Stderr); err == nil {
+			err = runHealthcheck(ctx, cfg.Addr)
+		}
+	default:
 		var cfg config
 		if cfg, err = loadConfig(os.Args[1:], os.Getenv, os.Stderr); err == nil {
 			err = run(ctx, cfg, os.Stderr)

@@ -57,6 +57,16 @@ func TestRunServesDemoAndShutsDown(t *testing.T) {
 	}
 }
 
+func TestHealthcheck(t *testing.T) {
+	base := startConsole(t)
+	if err := runHealthcheck(context.Background(), strings.TrimPrefix(base, "http://")); err != nil {
+		t.Errorf("healthy console: %v", err)
+	}
+	if err := runHealthcheck(context.Background(), "127.0.0.1:1"); err == nil {
+		t.Error("no console: healthcheck passed")
+	}
+}
+
 func TestRunRefusesAnUnwritableDatabase(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
