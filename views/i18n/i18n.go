@@ -58,6 +58,9 @@ type Catalog struct {
 	bundle  *goi18n.Bundle
 	matcher language.Matcher
 	ids     map[Lang][]string
+	// plain holds, per language, the messages without template fields,
+	// rendered once: a page of 200 cards asks for thousands of them.
+	plain map[Lang]map[string]string
 }
 
 // NewCatalog loads the embedded message files and checks that both
@@ -65,7 +68,7 @@ type Catalog struct {
 func NewCatalog() (*Catalog, error) {
 	b := goi18n.NewBundle(language.Chinese)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	c := &Catalog{bundle: b, ids: map[Lang][]string{},
+	c := &Catalog{bundle: b, ids: map[Lang][]string{}, plain: map[Lang]map[string]string{},
 		matcher: language.NewMatcher([]language.Tag{language.Chinese, language.English})}
 	for _, l := range []Lang{Chinese, English} {
 		name := "locales/" + string(l) + ".toml"
@@ -77,8 +80,15 @@ func NewCatalog() (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
+		c.plain[l] = map[string]string{}
+		loc := goi18n.NewLocalizer(b, string(l))
 		for _, m := range mf.Messages {
 			c.ids[l] = append(c.ids[l], m.ID)
+			if !strings.Contains(m.Other, "{{") {
+				if s, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: m.ID}); err == nil {
+					c.plain[l][m.ID] = s
+				}
+			}
 		}
 		sort.Strings(c.ids[l])
 	}
@@ -141,20 +151,24 @@ func (c *Catalog) For(l Lang, loc *time.Location) *Localizer {
 	if l != English {
 		l = Chinese
 	}
-	return &Localizer{Lang: l, Loc: loc, l: goi18n.NewLocalizer(c.bundle, string(l))}
+	return &Localizer{Lang: l, Loc: loc, l: goi18n.NewLocalizer(c.bundle, string(l)), plain: c.plain[l]}
 }
 
 // Localizer translates and formats for one language and time zone.
 type Localizer struct {
-	Lang Lang
-	Loc  *time.Location
-	l    *goi18n.Localizer
+	Lang  Lang
+	Loc   *time.Location
+	l     *goi18n.Localizer
+	plain map[string]string
 }
 
 // T returns the message id, filled with data when given (a map of template
 // fields). A missing key is logged and shown as the key itself, so a gap is
 // visible rather than blank; the catalogue test keeps that from shipping.
 func (z *Localizer) T(id string, data ...map[string]any) string {
+	if s, ok := z.plain[id]; ok {
+		return s
+	}
 	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
 		cfg.TemplateData = data[0]

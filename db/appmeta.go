@@ -1,0 +1,139 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AppMeta is what the console keeps about an application beside the API:
+// its local note and the stop time scheduled through the console.
+type AppMeta struct {
+	Note          string
+	ScheduledStop time.Time // zero when none
+}
+
+// AppMetas returns the notes and scheduled stops of every application that
+// has one, by application id: one read for a whole page of cards.
+func (d *DB) AppMetas(ctx context.Context) (map[string]AppMeta, error) {
+	out := map[string]AppMeta{}
+	rows, err := d.sql.QueryContext(ctx, `SELECT app_id, note FROM app_notes`)
+	if err != nil {
+		return nil, fmt.Errorf("db: app notes: %w", err)
+	}
+	for rows.Next() {
+		var id, note string
+		if err := rows.Scan(&id, &note); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("db: app notes: %w", err)
+		}
+		m := out[id]
+		m.Note = note
+		out[id] = m
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("db: app notes: %w", err)
+	}
+	rows, err = d.sql.QueryContext(ctx, `SELECT app_id, stop_at FROM scheduled_stops`)
+	if err != nil {
+		return nil, fmt.Errorf("db: scheduled stops: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("db: scheduled stops: %w", err)
+		}
+		m := out[id]
+		m.ScheduledStop = time.Unix(at, 0)
+		out[id] = m
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("db: scheduled stops: %w", err)
+	}
+	return out, nil
+}
+
+// AppMetaOf returns one application's note and scheduled stop (zero values when none).
+func (d *DB) AppMetaOf(ctx context.Context, appID string) (AppMeta, error) {
+	var m AppMeta
+	err := d.sql.QueryRowContext(ctx, `SELECT note FROM app_notes WHERE app_id = ?`, appID).Scan(&m.Note)
+	if err != nil && !isNoRows(err) {
+		return m, fmt.Errorf("db: app note %s: %w", appID, err)
+	}
+	var at int64
+	err = d.sql.QueryRowContext(ctx, `SELECT stop_at FROM scheduled_stops WHERE app_id = ?`, appID).Scan(&at)
+	switch {
+	case err == nil:
+		m.ScheduledStop = time.Unix(at, 0)
+	case !isNoRows(err):
+		return m, fmt.Errorf("db: scheduled stop %s: %w", appID, err)
+	}
+	return m, nil
+}
+
+// SetAppNote sets an application's note; an empty note removes it.
+func (d *DB) SetAppNote(ctx context.Context, appID, note string, now time.Time) error {
+	var err error
+	if note == "" {
+		_, err = d.sql.ExecContext(ctx, `DELETE FROM app_notes WHERE app_id = ?`, appID)
+	} else {
+		_, err = d.sql.ExecContext(ctx, `INSERT INTO app_notes (app_id, note, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (app_id) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at`, appID, note, now.Unix())
+	}
+	if err != nil {
+		return fmt.Errorf("db: set note of %s: %w", appID, err)
+	}
+	return nil
+}
+
+// SetScheduledStop records the stop time scheduled for an application.
+func (d *DB) SetScheduledStop(ctx context.Context, appID string, at, now time.Time) error {
+	_, err := d.sql.ExecContext(ctx, `INSERT INTO scheduled_stops (app_id, stop_at, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET stop_at = excluded.stop_at, created_at = excluded.created_at`, appID, at.Unix(), now.Unix())
+	if err != nil {
+		return fmt.Errorf("db: schedule stop of %s: %w", appID, err)
+	}
+	return nil
+}
+
+// ClearScheduledStop forgets an application's scheduled stop (after a
+// manual stop, or once it is destroyed).
+func (d *DB) ClearScheduledStop(ctx context.Context, appID string) error {
+	if _, err := d.sql.ExecContext(ctx, `DELETE FROM scheduled_stops WHERE app_id = ?`, appID); err != nil {
+		return fmt.Errorf("db: clear scheduled stop of %s: %w", appID, err)
+	}
+	return nil
+}
+
+// ForgetApp removes everything kept about a destroyed application.
+func (d *DB) ForgetApp(ctx context.Context, appID string) error {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: forget %s: %w", appID, err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM app_notes WHERE app_id = ?`, `DELETE FROM scheduled_stops WHERE app_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, appID); err != nil {
+			return fmt.Errorf("db: forget %s: %w", appID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: forget %s: %w", appID, err)
+	}
+	return nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// closeRows closes rows and reports an iteration error, if any.
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
