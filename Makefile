@@ -49,6 +49,7 @@ unit: ## Unit, integration and browser tests, with the race detector
 fuzz: ## Run every fuzz target briefly (FUZZTIME each)
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeEnvelope$$' -fuzztime=$(FUZZTIME) ./lightcc/
 	$(GO) test -run='^$$' -fuzz='^FuzzNegotiate$$' -fuzztime=$(FUZZTIME) ./views/i18n/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseStopTime$$' -fuzztime=$(FUZZTIME) ./handlers/
 
 bench: ## Benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

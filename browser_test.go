@@ -131,7 +131,7 @@ func TestBrowserShellShowsBalanceInDemoMode(t *testing.T) {
 	if title, _ := chromedp.Run(p.ctx, chromedp.Title()); !strings.HasPrefix(title, "我的应用") {
 		t.Errorf("title = %q", title)
 	}
-	if n := eval[int](p, `document.querySelectorAll('[data-testid="app-row"]').length`); n == 0 {
+	if n := eval[int](p, `document.querySelectorAll('[data-testid="app-card"]').length`); n == 0 {
 		t.Error("no application rows")
 	}
 
@@ -148,5 +148,46 @@ func TestBrowserShellShowsBalanceInDemoMode(t *testing.T) {
 	}
 	if badge := p.text(`[data-testid="demo-badge"]`); badge != "Demo mode" {
 		t.Errorf("after switch badge = %q", badge)
+	}
+}
+
+func TestBrowserStopAndScheduleInDemoMode(t *testing.T) {
+	base := startConsole(t)
+	p := &page{t: t, ctx: newBrowser(t)}
+	p.open(base + "/apps")
+	const card = `[data-app-id="1899720917190184960"]`
+	// A marker that a full page load would wipe out.
+	eval[bool](p, `window.__sameDocument = true`)
+
+	// Schedule a stop with a preset: the dialog opens, the preset is pressed,
+	// the card shows the scheduled time and a countdown.
+	p.do(chromedp.Click(chromedp.CSS(card+` [data-testid="action-timed-stop"]`)),
+		chromedp.WaitVisible(chromedp.CSS(card+` [data-testid="timed-stop-dialog"]`)),
+		chromedp.Click(chromedp.CSS(card+` [data-testid="preset-1h"]`)),
+		chromedp.WaitVisible(chromedp.CSS(card+` [data-testid="scheduled-stop"]`)))
+	if got := p.text(card + ` [data-testid="scheduled-stop"]`); !strings.Contains(got, "自动关机") || !strings.Contains(got, "还剩") {
+		t.Errorf("scheduled stop = %q", got)
+	}
+	if open := eval[bool](p, `!!document.querySelector("dialog[open]")`); open {
+		t.Error("the dialog stayed open")
+	}
+
+	// Stop it: 关机中 at once, then 已关机 by itself, without a reload.
+	p.do(chromedp.Click(chromedp.CSS(card + ` [data-testid="action-stop"]`)))
+	p.waitJS(`(document.querySelector('` + card + ` [data-testid="status"]') || {}).textContent === "关机中"`)
+	if got := p.text(card + ` [data-testid="card-message"]`); !strings.Contains(got, "已发送停止指令") {
+		t.Errorf("message after stop = %q", got)
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(document.querySelector('`+card+` [data-testid="status"]') || {}).textContent === "已关机"`,
+		chromedp.WithPollingTimeout(25*time.Second))); err != nil {
+		t.Fatalf("the card never reached 已关机: %v", err)
+	}
+	if !eval[bool](p, `window.__sameDocument === true`) {
+		t.Error("the page reloaded")
+	}
+	if n := eval[int](p, `document.querySelectorAll('`+card+` [data-testid="action-start"]').length`); n != 1 {
+		t.Error("a stopped card offers no 启动")
 	}
 }

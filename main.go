@@ -99,8 +99,9 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	handlers.New(handlers.Deps{
-		Upstream: client, Sessions: sessions, DB: store, Catalog: catalog, Location: cfg.Location,
+		Upstream: client, Sessions: sessions, DB: store, AppMeta: store, Catalog: catalog, Location: cfg.Location,
 		Demo: cfg.Demo, Logger: logger, PageTimeout: cfg.Timeout + 2*time.Second, SecureCookies: cfg.CookieSecure,
+		LinkTemplate: cfg.LinkTemplate,
 	}).Register(e)
 
 	srv := &http.Server{

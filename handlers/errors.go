@@ -32,31 +32,38 @@ func (e *userError) Error() string {
 
 func (e *userError) Unwrap() error { return e.err }
 
-// explain turns any error into a status and a sentence in the user's
-// language. Upstream failures become 502 (504 for timeouts) with a message
-// saying what failed; the upstream's own msg is shown for refusals.
-func explain(err error, loc *i18n.Localizer) (int, string) {
+// classify turns any error into a status and the message key (with its
+// data) a user should read. Upstream failures become 502 (504 for
+// timeouts) with a message saying what failed; the upstream's own msg is
+// shown for refusals.
+func classify(err error) (status int, key string, data map[string]any) {
 	var ue *userError
 	var he *echo.HTTPError
 	var ae *lightcc.APIError
 	switch {
 	case errors.As(err, &ue):
-		return ue.status, loc.T(ue.msgKey, ue.data)
+		return ue.status, ue.msgKey, ue.data
 	case errors.As(err, &he):
-		return he.Code, loc.T(httpMessageKey(he.Code))
+		return he.Code, httpMessageKey(he.Code), nil
 	case errors.Is(err, lightcc.ErrUnauthorized):
-		return http.StatusBadGateway, loc.T("error.upstream.unauthorized")
+		return http.StatusBadGateway, "error.upstream.unauthorized", nil
 	case errors.As(err, &ae):
-		return http.StatusBadGateway, loc.T("error.upstream.refused", map[string]any{"Msg": ae.Msg})
+		return http.StatusBadGateway, "error.upstream.refused", map[string]any{"Msg": ae.Msg}
 	case errors.Is(err, lightcc.ErrTimeout):
-		return http.StatusGatewayTimeout, loc.T("error.upstream.timeout")
+		return http.StatusGatewayTimeout, "error.upstream.timeout", nil
 	case errors.Is(err, lightcc.ErrTransport), errors.Is(err, lightcc.ErrStatus):
-		return http.StatusBadGateway, loc.T("error.upstream.unreachable")
+		return http.StatusBadGateway, "error.upstream.unreachable", nil
 	case errors.Is(err, lightcc.ErrDecode):
-		return http.StatusBadGateway, loc.T("error.upstream.bad_answer")
+		return http.StatusBadGateway, "error.upstream.bad_answer", nil
 	default:
-		return http.StatusInternalServerError, loc.T("error.internal")
+		return http.StatusInternalServerError, "error.internal", nil
 	}
+}
+
+// explain is classify in the user's language.
+func explain(err error, loc *i18n.Localizer) (int, string) {
+	status, key, data := classify(err)
+	return status, loc.T(key, data)
 }
 
 func httpMessageKey(status int) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
 	"lightcc-dashboard/views/i18n"
 )
@@ -20,6 +21,22 @@ import (
 type Upstream interface {
 	Balance(ctx context.Context) (lightcc.Balance, error)
 	ListApplications(ctx context.Context, state lightcc.RunningState) ([]lightcc.Application, error)
+	ApplicationDetails(ctx context.Context, aID string) (*lightcc.ApplicationDetails, error)
+	RestartApplication(ctx context.Context, aID string) error
+	StopApplication(ctx context.Context, aID string) error
+	TimedStopApplication(ctx context.Context, aID string, at time.Time) error
+	DestroyApplication(ctx context.Context, aID string) error
+	ApplicationLink(ctx context.Context, t lightcc.LinkType, aID string) (lightcc.Link, error)
+}
+
+// AppMetaStore keeps what the API cannot: local notes and scheduled stops.
+type AppMetaStore interface {
+	AppMetas(ctx context.Context) (map[string]db.AppMeta, error)
+	AppMetaOf(ctx context.Context, appID string) (db.AppMeta, error)
+	SetAppNote(ctx context.Context, appID, note string, now time.Time) error
+	SetScheduledStop(ctx context.Context, appID string, at, now time.Time) error
+	ClearScheduledStop(ctx context.Context, appID string) error
+	ForgetApp(ctx context.Context, appID string) error
 }
 
 // SessionStore is a gorilla/sessions store that can also give a session a new id.
@@ -38,6 +55,7 @@ type Deps struct {
 	Upstream Upstream
 	Sessions SessionStore
 	DB       Pinger
+	AppMeta  AppMetaStore
 	Catalog  *i18n.Catalog
 	Location *time.Location // the zone times are shown in
 	Demo     bool           // running on the built-in simulator
@@ -46,6 +64,10 @@ type Deps struct {
 	PageTimeout time.Duration
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a TLS proxy).
 	SecureCookies bool
+	// LinkTemplate composes application links (lightcc.ComposeLink).
+	LinkTemplate string
+	// Now is the clock (tests set it); nil means time.Now.
+	Now func() time.Time
 }
 
 // Handlers serves the console.
@@ -63,6 +85,12 @@ func New(d Deps) *Handlers {
 	}
 	if d.Location == nil {
 		d.Location = time.UTC
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.LinkTemplate == "" {
+		d.LinkTemplate = lightcc.DefaultLinkTemplate
 	}
 	return &Handlers{Deps: d}
 }

@@ -88,7 +88,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 		deps.Upstream = client
 	}
 	deps.Sessions = store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef"))
-	deps.DB, deps.Catalog = store, catalog
+	deps.DB, deps.AppMeta, deps.Catalog, deps.Now = store, store, catalog, clock.Now
 	deps.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := New(deps)
 	e := echo.New()

@@ -13,15 +13,20 @@ import (
 )
 
 // render writes a page with the real status. An htmx request that is
-// neither boosted nor a history restore gets only the page's "main"
-// fragment; everything else gets the whole page. The output is buffered so
-// a failing component never leaves half a page behind a 200.
-func (h *Handlers) render(c echo.Context, status int, page templ.Component) error {
+// neither boosted nor a history restore gets only one fragment of the page:
+// the one named (when the page has finer fragments), else "main";
+// everything else gets the whole page. The output is buffered so a failing
+// component never leaves half a page behind a 200.
+func (h *Handlers) render(c echo.Context, status int, page templ.Component, fragment ...string) error {
 	var buf bytes.Buffer
 	ctx := c.Request().Context()
 	var err error
 	if requestOf(c).HX.WantsFragment() {
-		err = templ.RenderFragments(ctx, &buf, page, "main")
+		id := "main"
+		if len(fragment) > 0 && fragment[0] != "" {
+			id = fragment[0]
+		}
+		err = templ.RenderFragments(ctx, &buf, page, id)
 	} else {
 		err = page.Render(ctx, &buf)
 	}

@@ -41,6 +41,16 @@ func (h *Handlers) Register(e *echo.Echo) {
 	// Pages: a session and, for unsafe methods, a CSRF token.
 	pg := e.Group("", h.withSession, h.checkCSRF)
 	pg.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
-	pg.GET("/apps", h.appsPage)
 	pg.GET("/balance", h.balancePart)
+
+	// Applications: the console, one card, details, actions, launchers.
+	pg.GET("/apps", h.appsPage)
+	pg.GET("/apps/:id", h.appDetail)
+	pg.GET("/apps/:id/card", h.appCardPart)
+	pg.POST("/apps/:id/start", h.startApp)
+	pg.POST("/apps/:id/stop", h.stopApp)
+	pg.POST("/apps/:id/timed-stop", h.timedStopApp)
+	pg.POST("/apps/:id/destroy", h.destroyApp)
+	pg.POST("/apps/:id/note", h.setAppNote)
+	pg.GET("/apps/:id/links/:kind", h.openLink)
 }

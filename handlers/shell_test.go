@@ -24,15 +24,15 @@ func TestAppsPageShowsUpstreamData(t *testing.T) {
 		`[data-testid="balance-points"]`:  "237,972",
 		`[data-testid="demo-badge"]`:      "演示模式",
 		`title`:                           "我的应用 · LightCC 控制台",
-		`[data-app-id="1899720917190184960"] [data-testid="status"]`: "运行中",
-		`[data-app-id="1899720917190184960"] strong`:                 "Stable Difussion WebUI 官方版",
+		`[data-app-id="1899720917190184960"] [data-testid="status"]`:     "运行中",
+		`[data-app-id="1899720917190184960"] [data-testid="card-title"]`: "Stable Difussion WebUI 官方版",
 	}
 	for sel, want := range checks {
 		if got := r.text(sel); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
 	}
-	if n := r.count(`[data-testid="app-row"]`); n != len(env.sim.Apps()) || n == 0 {
+	if n := r.count(`[data-testid="app-card"]`); n != len(env.sim.Apps()) || n == 0 {
 		t.Errorf("%d rows, simulator has %d apps", n, len(env.sim.Apps()))
 	}
 	if tok, _ := r.doc.Find(`meta[name="csrf-token"]`).Attr("content"); len(tok) < 40 {
@@ -71,7 +71,7 @@ func TestNoDemoBadgeWithARealKey(t *testing.T) {
 func TestEmptyAccount(t *testing.T) {
 	env := newEnv(t, func(o *sim.Options, _ *Deps) { o.Empty = true })
 	r := env.browser().get("/apps")
-	if r.Code != http.StatusOK || r.count(`[data-testid="apps-empty"]`) != 1 || r.count(`[data-testid="app-row"]`) != 0 {
+	if r.Code != http.StatusOK || r.count(`[data-testid="apps-empty"]`) != 1 || r.count(`[data-testid="app-card"]`) != 0 {
 		t.Errorf("status %d, body %s", r.Code, r.Body)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"sync"
 )
 
-//go:embed vendor css img
+//go:embed vendor css img js
 var files embed.FS
 
 // Prefix is where the assets are served.

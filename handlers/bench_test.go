@@ -1,0 +1,94 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"lightcc-dashboard/db"
+	"lightcc-dashboard/lightcc"
+	"lightcc-dashboard/views/i18n"
+)
+
+// fixedUpstream answers from memory, so a benchmark measures our server
+// time alone, not the network or the simulator.
+type fixedUpstream struct {
+	apps    []lightcc.Application
+	balance lightcc.Balance
+}
+
+func (f *fixedUpstream) Balance(context.Context) (lightcc.Balance, error) { return f.balance, nil }
+func (f *fixedUpstream) ListApplications(context.Context, lightcc.RunningState) ([]lightcc.Application, error) {
+	return f.apps, nil
+}
+func (f *fixedUpstream) ApplicationDetails(context.Context, string) (*lightcc.ApplicationDetails, error) {
+	return nil, fmt.Errorf("not used")
+}
+func (f *fixedUpstream) RestartApplication(context.Context, string) error              { return nil }
+func (f *fixedUpstream) StopApplication(context.Context, string) error                 { return nil }
+func (f *fixedUpstream) TimedStopApplication(context.Context, string, time.Time) error { return nil }
+func (f *fixedUpstream) DestroyApplication(context.Context, string) error              { return nil }
+func (f *fixedUpstream) ApplicationLink(context.Context, lightcc.LinkType, string) (lightcc.Link, error) {
+	return lightcc.Link{}, nil
+}
+
+func manyApps(n int) []lightcc.Application {
+	statuses := []lightcc.Status{lightcc.StatusRunning, lightcc.StatusStopped, lightcc.StatusCreating, lightcc.StatusAbnormal}
+	apps := make([]lightcc.Application, n)
+	for i := range apps {
+		apps[i] = lightcc.Application{
+			ID: fmt.Sprintf("19%017d", i), Status: statuses[i%len(statuses)], System: lightcc.SystemLinux,
+			BillingMode: lightcc.BillingPayAsYouGo, RentalPrice: 198, Consume: lightcc.Money(i), ImageID: 5,
+			ImageTitle: "Stable Difussion WebUI 官方版", CPUModel: "AMD EPYC 7542 32-Core Processor", GPUs: 1,
+			SystemDisk: 20971520, DataDisk: 52428800, GPUModel: "4090", CPUCores: 16, GPUMemory: 25165824, Memory: 61902684,
+			CreateTime: "2025-03-12 15:15:37", StartTime: "2025-03-12 15:15:42",
+		}
+	}
+	return apps
+}
+
+// BenchmarkAppsPage200 is the server time of the /apps page for an account
+// with 200 applications (full page, the upstream answering from memory).
+func BenchmarkAppsPage200(b *testing.B) {
+	store, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	catalog, err := i18n.NewCatalog()
+	if err != nil {
+		b.Fatal(err)
+	}
+	zone, _ := time.LoadLocation("Asia/Shanghai")
+	h := New(Deps{
+		Upstream: &fixedUpstream{apps: manyApps(200), balance: lightcc.Balance{Balance: 9999}},
+		Sessions: store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef")), DB: store, AppMeta: store,
+		Catalog: catalog, Location: zone, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	e := echo.New()
+	h.Register(e)
+	first := httptest.NewRecorder()
+	e.ServeHTTP(first, httptest.NewRequest(http.MethodGet, "/apps", nil))
+	cookies := first.Result().Cookies()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/apps", nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
