@@ -13,6 +13,7 @@ import (
 type AppMeta struct {
 	Note          string
 	ScheduledStop time.Time // zero when none
+	Alert         string    // a warning the card must show (e.g. the launch's automatic stop failed)
 }
 
 // AppMetas returns the notes and scheduled stops of every application that
@@ -54,6 +55,23 @@ func (d *DB) AppMetas(ctx context.Context) (map[string]AppMeta, error) {
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("db: scheduled stops: %w", err)
 	}
+	rows, err = d.sql.QueryContext(ctx, `SELECT app_id, message FROM app_alerts`)
+	if err != nil {
+		return nil, fmt.Errorf("db: app alerts: %w", err)
+	}
+	for rows.Next() {
+		var id, msg string
+		if err := rows.Scan(&id, &msg); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("db: app alerts: %w", err)
+		}
+		m := out[id]
+		m.Alert = msg
+		out[id] = m
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("db: app alerts: %w", err)
+	}
 	return out, nil
 }
 
@@ -71,6 +89,10 @@ func (d *DB) AppMetaOf(ctx context.Context, appID string) (AppMeta, error) {
 		m.ScheduledStop = time.Unix(at, 0)
 	case !isNoRows(err):
 		return m, fmt.Errorf("db: scheduled stop %s: %w", appID, err)
+	}
+	err = d.sql.QueryRowContext(ctx, `SELECT message FROM app_alerts WHERE app_id = ?`, appID).Scan(&m.Alert)
+	if err != nil && !isNoRows(err) {
+		return m, fmt.Errorf("db: app alert %s: %w", appID, err)
 	}
 	return m, nil
 }
@@ -116,7 +138,7 @@ func (d *DB) ForgetApp(ctx context.Context, appID string) error {
 		return fmt.Errorf("db: forget %s: %w", appID, err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM app_notes WHERE app_id = ?`, `DELETE FROM scheduled_stops WHERE app_id = ?`} {
+	for _, q := range []string{`DELETE FROM app_notes WHERE app_id = ?`, `DELETE FROM scheduled_stops WHERE app_id = ?`, `DELETE FROM app_alerts WHERE app_id = ?`} {
 		if _, err := tx.ExecContext(ctx, q, appID); err != nil {
 			return fmt.Errorf("db: forget %s: %w", appID, err)
 		}
