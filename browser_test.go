@@ -97,14 +97,23 @@ func eval[T any](p *page, expr string) T {
 	return v
 }
 
-// waitJS waits until a JavaScript expression is true.
+// waitJS waits until a JavaScript expression is true. It keeps asking
+// across navigations (an htmx redirect replaces the document mid-wait).
 func (p *page) waitJS(expr string) {
 	p.t.Helper()
-	ctx, cancel := p.step()
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		p.t.Fatalf("waiting for %s: %v", expr, err)
+	deadline := time.Now().Add(stepTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
 	}
+	p.t.Fatalf("waiting for %s: still false after %s (last error: %v)", expr, stepTimeout, last)
 }
 
 // open navigates and waits until the deferred htmx script has processed the page.
@@ -189,5 +198,59 @@ func TestBrowserStopAndScheduleInDemoMode(t *testing.T) {
 	}
 	if n := eval[int](p, `document.querySelectorAll('`+card+` [data-testid="action-start"]').length`); n != 1 {
 		t.Error("a stopped card offers no 启动")
+	}
+}
+
+func TestBrowserLaunchFromGalleryInDemoMode(t *testing.T) {
+	base := startConsole(t)
+	p := &page{t: t, ctx: newBrowser(t)}
+	p.open(base + "/images")
+
+	// Search as you type: only ComfyUI stays, and the URL can be shared.
+	p.do(chromedp.SendKeys(chromedp.CSS(`[data-testid="image-search"]`), "Comfy"))
+	p.waitJS(`document.querySelectorAll('[data-testid="image-card"]').length === 1`)
+	if u := eval[string](p, `location.search`); u != "?q=Comfy" {
+		t.Errorf("search URL = %q", u)
+	}
+	// Covers are served by the console, not fetched from the internet by the browser.
+	p.waitJS(`(() => { const i = document.querySelector('[data-testid="image-card"] img'); return i.complete && i.naturalWidth > 0 })()`)
+	if src := eval[string](p, `document.querySelector('[data-testid="image-card"] img').src`); !strings.HasPrefix(src, base+"/covers/") {
+		t.Errorf("cover src = %q", src)
+	}
+
+	p.do(chromedp.Click(chromedp.CSS(`[data-testid="image-card"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="picker"]`)))
+	if got := p.text(`[data-testid="image-title"]`); got != "ComfyUI 官方版" {
+		t.Fatalf("opened %q", got)
+	}
+	if n := eval[int](p, `document.querySelectorAll('[data-testid="gpu-option"] input:disabled').length`); n == 0 {
+		t.Error("no sold-out GPU is disabled")
+	}
+	// Pick the 3090, then switch 按量计费 to 包天: the price changes in place.
+	p.do(chromedp.Click(chromedp.CSS(`[data-gpu="3090"] input`)))
+	p.waitJS(`document.querySelector('[data-testid="price-actual"]').textContent === "¥1.38"`)
+	hourly := p.text(`[data-testid="price-actual"]`)
+	p.do(chromedp.Click(chromedp.CSS(`[data-testid="billing-option"] input[value="1"]`)))
+	p.waitJS(`document.querySelector('[data-testid="price-actual"]').textContent !== "` + hourly + `" && !!document.querySelector('[data-testid="cycle"]')`)
+	if unit := p.text(`[data-testid="price"] .price-unit`); !strings.Contains(unit, "1 天") {
+		t.Errorf("package unit = %q", unit)
+	}
+	// Back to pay-as-you-go and launch with an automatic stop after 1 hour,
+	// through the confirmation that repeats the price.
+	p.do(chromedp.Click(chromedp.CSS(`[data-testid="billing-option"] input[value="0"]`)))
+	p.waitJS(`document.querySelector('[data-testid="price-actual"]').textContent === "¥1.38" && !document.querySelector('[data-testid="cycle"]')`)
+	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid="autostop"]`), "1"),
+		chromedp.Click(chromedp.CSS(`[data-testid="launch"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-dialog"]`)))
+	if s := p.text(`[data-testid="confirm-dialog"]`); !strings.Contains(s, "¥1.38") || !strings.Contains(s, "1 小时后自动停止") || !strings.Contains(s, "3090 × 1") {
+		t.Errorf("confirmation = %q", s)
+	}
+	p.do(chromedp.Click(chromedp.CSS(`[data-testid="confirm-launch"]`)))
+	p.waitJS(`location.pathname === "/apps" && !!document.querySelector('.app-card-new')`)
+	card := `.app-card-new`
+	if st := p.text(card + ` [data-testid="status"]`); st != "创建中" {
+		t.Errorf("new card status = %q", st)
+	}
+	if s := p.text(card + ` [data-testid="scheduled-stop"]`); !strings.Contains(s, "自动关机") {
+		t.Errorf("new card schedule = %q", s)
 	}
 }

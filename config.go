@@ -30,6 +30,7 @@ type config struct {
 	DBPath       string
 	Secret       string // DASHBOARD_SECRET, or generated and kept beside the database
 	Timeout      time.Duration
+	CoverHosts   []string // hosts cover pictures may be fetched from
 	CookieSecure bool
 	LogLevel     slog.Level
 	Demo         bool
@@ -57,6 +58,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.TZ, "tz", env("LIGHTCC_TZ", "Asia/Shanghai"), "time zone of the platform and of the pages (LIGHTCC_TZ)")
 	timeout := fs.String("timeout", env("LIGHTCC_TIMEOUT", "10s"), "timeout of one upstream call (LIGHTCC_TIMEOUT)")
 	secure := fs.Bool("cookie-secure", env("DASHBOARD_COOKIE_SECURE", "") == "1", "mark cookies Secure even on plain HTTP, behind a TLS proxy (DASHBOARD_COOKIE_SECURE=1)")
+	coverHosts := fs.String("cover-hosts", env("LIGHTCC_COVER_HOSTS", "minio.lightcc.cloud"), "comma-separated hosts cover pictures may be fetched from (LIGHTCC_COVER_HOSTS)")
 	level := fs.String("log-level", env("DASHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (DASHBOARD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -103,6 +105,15 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		bad("DASHBOARD_LOG_LEVEL %q is not debug, info, warn or error", *level)
+	}
+	for _, h := range strings.Split(*coverHosts, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		} else if strings.ContainsAny(h, "/@ ") {
+			bad("LIGHTCC_COVER_HOSTS: %q is not a host name", h)
+		} else {
+			c.CoverHosts = append(c.CoverHosts, strings.ToLower(h))
+		}
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		bad("DASHBOARD_SECRET is shorter than 32 characters")

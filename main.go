@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai must resolve on minimal images too
@@ -26,6 +27,7 @@ import (
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/handlers"
 	"lightcc-dashboard/lightcc"
+	"lightcc-dashboard/lightcc/cover"
 	"lightcc-dashboard/lightcc/sim"
 	"lightcc-dashboard/views/i18n"
 )
@@ -77,7 +79,10 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	sessions := store.NewSessionStore(sessionKey)
 	go sessions.RunSweeper(ctx, 10*time.Minute)
 
+	go store.RunTokenSweeper(ctx, time.Hour, 24*time.Hour)
+
 	baseURL, apiKey := cfg.BaseURL, cfg.APIKey
+	coverOpts := cover.Options{AllowedHosts: cfg.CoverHosts, Logger: logger}
 	if cfg.Demo {
 		simURL, stopSim, err := startSimulator(ctx, "127.0.0.1:0", sim.Options{Location: cfg.Location})
 		if err != nil {
@@ -85,6 +90,9 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 		}
 		defer stopSim()
 		baseURL, apiKey = simURL, sim.DemoKey
+		// The simulator is also the image host: its covers live under /img/.
+		coverOpts.AllowedHosts = append(coverOpts.AllowedHosts, strings.TrimPrefix(simURL, "http://"))
+		coverOpts.ImageBase = simURL + "/img/"
 		logger.Info("demo mode: no LIGHTCC_API_KEY, using the built-in simulator", "simulator", simURL)
 	}
 	client, err := lightcc.New(baseURL, apiKey, lightcc.WithTimeout(cfg.Timeout), lightcc.WithLocation(cfg.Location))
@@ -99,7 +107,8 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	handlers.New(handlers.Deps{
-		Upstream: client, Sessions: sessions, DB: store, AppMeta: store, Catalog: catalog, Location: cfg.Location,
+		Upstream: client, Sessions: sessions, DB: store, AppMeta: store, Catalogue: store, Launches: store,
+		Covers: cover.New(store.Covers(), coverOpts), Catalog: catalog, Location: cfg.Location,
 		Demo: cfg.Demo, Logger: logger, PageTimeout: cfg.Timeout + 2*time.Second, SecureCookies: cfg.CookieSecure,
 		LinkTemplate: cfg.LinkTemplate,
 	}).Register(e)

@@ -45,7 +45,12 @@ func (h *Handlers) timedStopApp(c echo.Context) error {
 		return h.dialogError(c, "stop", id, loc.T(bad))
 	}
 	call := func(ctx context.Context, id string) error { return h.Upstream.TimedStopApplication(ctx, id, at) }
-	remember := func(ctx context.Context, id string) error { return h.AppMeta.SetScheduledStop(ctx, id, at, now) }
+	remember := func(ctx context.Context, id string) error {
+		if err := h.AppMeta.SetScheduledStop(ctx, id, at, now); err != nil {
+			return err
+		}
+		return h.AppMeta.ClearAppAlert(ctx, id) // a stop is set now: the launch's failed one no longer matters
+	}
 	return h.upstreamAction(c, call, "action.scheduled", remember, map[string]any{"Time": loc.Time(at)})
 }
 

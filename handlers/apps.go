@@ -56,8 +56,11 @@ func (h *Handlers) appsPage(c echo.Context) error {
 		h.Logger.WarnContext(ctx, "application list unavailable", "err", listErr)
 	}
 	now := h.Now()
+	fresh := c.QueryParam("new") // the application just launched, highlighted
 	for _, a := range apps {
-		vm.Cards = append(vm.Cards, h.cardProps(a, metas[a.ID], now, rs.Loc))
+		card := h.cardProps(a, metas[a.ID], now, rs.Loc)
+		card.Highlight = fresh != "" && a.ID == fresh
+		vm.Cards = append(vm.Cards, card)
 	}
 	fragment := ""
 	if rs.HX.Target == "app-list" {
@@ -206,6 +209,9 @@ func (h *Handlers) cardProps(a lightcc.Application, meta db.AppMeta, now time.Ti
 	}
 	if meta.Note != "" {
 		p.Title = meta.Note
+	}
+	if meta.Alert != "" {
+		p.Alert = loc.T("launch.autostop_failed", map[string]any{"Msg": meta.Alert})
 	}
 	if p.Title != a.ImageTitle {
 		p.Subtitle = a.ImageTitle

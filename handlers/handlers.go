@@ -14,6 +14,7 @@ import (
 
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
+	"lightcc-dashboard/lightcc/cover"
 	"lightcc-dashboard/views/i18n"
 )
 
@@ -27,6 +28,30 @@ type Upstream interface {
 	TimedStopApplication(ctx context.Context, aID string, at time.Time) error
 	DestroyApplication(ctx context.Context, aID string) error
 	ApplicationLink(ctx context.Context, t lightcc.LinkType, aID string) (lightcc.Link, error)
+	ListImages(ctx context.Context, title string) ([]lightcc.Image, error)
+	ImageInfo(ctx context.Context, imageID int64) (*lightcc.ImageDetails, error)
+	AvailableGPUConfig(ctx context.Context, imageID int64) ([]lightcc.GPUConfig, error)
+	GPUPrice(ctx context.Context, q lightcc.PriceQuery) (lightcc.PriceQuote, error)
+	CreateApplication(ctx context.Context, req lightcc.CreateRequest) (string, error)
+}
+
+// CatalogueStore keeps the image catalogue as last fetched.
+type CatalogueStore interface {
+	CatalogueEntry(ctx context.Context, key string) (db.CachedBody, error)
+	PutCatalogueEntry(ctx context.Context, key string, body []byte, fetchedAt time.Time) error
+}
+
+// LaunchStore keeps the launch form's one-time tokens.
+type LaunchStore interface {
+	NewCreateToken(ctx context.Context, token, sessionID string, now time.Time) error
+	CreateTokenOf(ctx context.Context, token string) (db.CreateToken, error)
+	ClaimCreateToken(ctx context.Context, token, sessionID string, now time.Time) error
+	FinishCreateToken(ctx context.Context, token, state, appID, message string, now time.Time) error
+}
+
+// CoverServer answers a cover picture (cover.Service).
+type CoverServer interface {
+	Serve(w http.ResponseWriter, r *http.Request, imageID int64, src cover.Source)
 }
 
 // AppMetaStore keeps what the API cannot: local notes and scheduled stops.
@@ -37,6 +62,8 @@ type AppMetaStore interface {
 	SetScheduledStop(ctx context.Context, appID string, at, now time.Time) error
 	ClearScheduledStop(ctx context.Context, appID string) error
 	ForgetApp(ctx context.Context, appID string) error
+	SetAppAlert(ctx context.Context, appID, message string, now time.Time) error
+	ClearAppAlert(ctx context.Context, appID string) error
 }
 
 // SessionStore is a gorilla/sessions store that can also give a session a new id.
@@ -52,14 +79,17 @@ type Pinger interface {
 
 // Deps is everything the handlers are built from.
 type Deps struct {
-	Upstream Upstream
-	Sessions SessionStore
-	DB       Pinger
-	AppMeta  AppMetaStore
-	Catalog  *i18n.Catalog
-	Location *time.Location // the zone times are shown in
-	Demo     bool           // running on the built-in simulator
-	Logger   *slog.Logger
+	Upstream  Upstream
+	Sessions  SessionStore
+	DB        Pinger
+	AppMeta   AppMetaStore
+	Catalogue CatalogueStore
+	Launches  LaunchStore
+	Covers    CoverServer
+	Catalog   *i18n.Catalog
+	Location  *time.Location // the zone times are shown in
+	Demo      bool           // running on the built-in simulator
+	Logger    *slog.Logger
 	// PageTimeout bounds the upstream calls one page makes.
 	PageTimeout time.Duration
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a TLS proxy).

@@ -18,6 +18,7 @@ import (
 
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
+	"lightcc-dashboard/lightcc/cover"
 	"lightcc-dashboard/lightcc/sim"
 	"lightcc-dashboard/views/i18n"
 )
@@ -89,7 +90,11 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	}
 	deps.Sessions = store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef"))
 	deps.DB, deps.AppMeta, deps.Catalog, deps.Now = store, store, catalog, clock.Now
+	deps.Catalogue, deps.Launches = store, store
+	host := strings.TrimPrefix(upstream.URL, "http://")
 	deps.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deps.Covers = cover.New(store.Covers(), cover.Options{AllowedHosts: []string{host}, ImageBase: upstream.URL + "/img/", Now: clock.Now,
+		Logger: deps.Logger})
 	h := New(deps)
 	e := echo.New()
 	h.Register(e)

@@ -53,4 +53,11 @@ func (h *Handlers) Register(e *echo.Echo) {
 	pg.POST("/apps/:id/destroy", h.destroyApp)
 	pg.POST("/apps/:id/note", h.setAppNote)
 	pg.GET("/apps/:id/links/:kind", h.openLink)
+	pg.POST("/apps", h.createApp)
+
+	// Images: the gallery, covers, details with the GPU picker, live price.
+	pg.GET("/images", h.imagesPage)
+	pg.GET("/images/:id", h.imageDetail)
+	pg.GET("/images/:id/price", h.priceFragment)
+	pg.GET("/covers/:id", h.coverImage)
 }
