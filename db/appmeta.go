@@ -16,63 +16,63 @@ type AppMeta struct {
 	Alert         string    // a warning the card must show (e.g. the launch's automatic stop failed)
 }
 
-// AppMetas returns the notes and scheduled stops of every application that
-// has one, by application id: one read for a whole page of cards.
+// AppMetas returns the notes, scheduled stops and alerts of every
+// application that has one, by application id: three reads for a whole page
+// of cards.
 func (d *DB) AppMetas(ctx context.Context) (map[string]AppMeta, error) {
 	out := map[string]AppMeta{}
-	rows, err := d.sql.QueryContext(ctx, `SELECT app_id, note FROM app_notes`)
-	if err != nil {
-		return nil, fmt.Errorf("db: app notes: %w", err)
+	reads := []struct {
+		what, query string
+		set         func(m *AppMeta, v any)
+	}{
+		{"app notes", `SELECT app_id, note FROM app_notes`, func(m *AppMeta, v any) { m.Note = asString(v) }},
+		{"scheduled stops", `SELECT app_id, stop_at FROM scheduled_stops`, func(m *AppMeta, v any) {
+			if at, ok := v.(int64); ok {
+				m.ScheduledStop = time.Unix(at, 0)
+			}
+		}},
+		{"app alerts", `SELECT app_id, message FROM app_alerts`, func(m *AppMeta, v any) { m.Alert = asString(v) }},
 	}
-	for rows.Next() {
-		var id, note string
-		if err := rows.Scan(&id, &note); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: app notes: %w", err)
+	for _, r := range reads {
+		if err := d.eachAppRow(ctx, r.query, func(id string, v any) {
+			m := out[id]
+			r.set(&m, v)
+			out[id] = m
+		}); err != nil {
+			return nil, fmt.Errorf("db: %s: %w", r.what, err)
 		}
-		m := out[id]
-		m.Note = note
-		out[id] = m
 	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("db: app notes: %w", err)
+	return out, nil
+}
+
+// asString reads a TEXT value, which the driver may hand over as bytes.
+func asString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case []byte:
+		return string(t)
+	default:
+		return ""
 	}
-	rows, err = d.sql.QueryContext(ctx, `SELECT app_id, stop_at FROM scheduled_stops`)
+}
+
+// eachAppRow runs a two-column query (app_id, value) and calls fn per row.
+func (d *DB) eachAppRow(ctx context.Context, query string, fn func(id string, v any)) error {
+	rows, err := d.sql.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("db: scheduled stops: %w", err)
+		return err
 	}
 	for rows.Next() {
 		var id string
-		var at int64
-		if err := rows.Scan(&id, &at); err != nil {
+		var v any
+		if err := rows.Scan(&id, &v); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("db: scheduled stops: %w", err)
+			return err
 		}
-		m := out[id]
-		m.ScheduledStop = time.Unix(at, 0)
-		out[id] = m
+		fn(id, v)
 	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("db: scheduled stops: %w", err)
-	}
-	rows, err = d.sql.QueryContext(ctx, `SELECT app_id, message FROM app_alerts`)
-	if err != nil {
-		return nil, fmt.Errorf("db: app alerts: %w", err)
-	}
-	for rows.Next() {
-		var id, msg string
-		if err := rows.Scan(&id, &msg); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: app alerts: %w", err)
-		}
-		m := out[id]
-		m.Alert = msg
-		out[id] = m
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("db: app alerts: %w", err)
-	}
-	return out, nil
+	return closeRows(rows)
 }
 
 // AppMetaOf returns one application's note and scheduled stop (zero values when none).
