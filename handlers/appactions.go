@@ -71,7 +71,7 @@ func (h *Handlers) destroyApp(c echo.Context) error {
 	name := h.appName(ctx, id)
 	if err := h.Upstream.DestroyApplication(ctx, id); err != nil {
 		h.Logger.WarnContext(ctx, "destroy refused", "app", id, "err", err)
-		return h.cardAfter(c, ctx, id, actionStatus(err), actionMessage(err, loc), true)
+		return h.cardAfter(ctx, c, id, actionStatus(err), fixed(actionMessage(err, loc)), true)
 	}
 	if err := h.AppMeta.ForgetApp(ctx, id); err != nil {
 		h.Logger.ErrorContext(ctx, "forget destroyed app", "app", id, "err", err)
@@ -105,7 +105,7 @@ func (h *Handlers) setAppNote(c echo.Context) error {
 	if err := h.AppMeta.SetAppNote(ctx, id, note, h.Now()); err != nil {
 		return err
 	}
-	return h.cardAfter(c, ctx, id, http.StatusOK, loc.T("action.noted"), false)
+	return h.cardAfter(ctx, c, id, http.StatusOK, fixed(loc.T("action.noted")), false)
 }
 
 // openLink asks the upstream for one of an application's links and
@@ -151,30 +151,46 @@ func (h *Handlers) upstreamAction(c echo.Context, call func(context.Context, str
 	defer cancel()
 	if err := call(ctx, id); err != nil {
 		h.Logger.WarnContext(ctx, "action refused", "app", id, "path", c.Path(), "err", err)
-		return h.cardAfter(c, ctx, id, actionStatus(err), actionMessage(err, loc), true)
+		return h.cardAfter(ctx, c, id, actionStatus(err), fixed(actionMessage(err, loc)), true)
 	}
 	if after != nil {
 		if err := after(ctx, id); err != nil {
 			h.Logger.ErrorContext(ctx, "after action", "app", id, "err", err)
 		}
 	}
-	vals := map[string]any{}
-	if len(data) > 0 {
-		vals = data[0]
+	done := func(name string) string {
+		vals := map[string]any{}
+		if len(data) > 0 {
+			vals = data[0]
+		}
+		vals["Name"] = name
+		return loc.T(doneKey, vals)
 	}
-	vals["Name"] = h.appName(ctx, id)
-	return h.cardAfter(c, ctx, id, http.StatusOK, loc.T(doneKey, vals), false)
+	return h.cardAfter(ctx, c, id, http.StatusOK, done, false)
 }
 
+// fixed is a message that does not name the application.
+func fixed(msg string) func(string) string { return func(string) string { return msg } }
+
 // cardAfter answers an action with the application's fresh card, the
-// message shown in it and as a toast. When the card cannot be fetched the
-// answer is the toast alone and the card stays as it was.
-func (h *Handlers) cardAfter(c echo.Context, ctx context.Context, id string, status int, msg string, bad bool) error {
+// message (built with the application's name) shown in it and as a toast.
+// When the card cannot be fetched the answer is the toast alone and the
+// card stays as it was.
+func (h *Handlers) cardAfter(ctx context.Context, c echo.Context, id string, status int, message func(name string) string, bad bool) error {
 	kind := components.ToastInfo
 	if bad {
 		kind = components.ToastError
 	}
+	meta := h.appMetaOf(ctx, id)
 	a, found, err := h.findApp(ctx, id)
+	name := id
+	switch {
+	case meta.Note != "":
+		name = meta.Note
+	case found:
+		name = a.DisplayName()
+	}
+	msg := message(name)
 	if err != nil || !found {
 		if err != nil {
 			h.Logger.WarnContext(ctx, "card refresh after action failed", "app", id, "err", err)
@@ -185,7 +201,7 @@ func (h *Handlers) cardAfter(c echo.Context, ctx context.Context, id string, sta
 		HXResponse{Reswap: "none"}.Apply(c.Response())
 		return h.renderPart(c, status, components.ToastOOB(kind, msg))
 	}
-	props := h.cardProps(a, h.appMetaOf(ctx, id), h.Now(), requestOf(c).Loc)
+	props := h.cardProps(a, meta, h.Now(), requestOf(c).Loc)
 	props.Message, props.MessageBad = msg, bad
 	return h.renderPart(c, status, templ.Join(components.AppCard(props), components.ToastOOB(kind, msg)))
 }

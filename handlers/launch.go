@@ -291,7 +291,7 @@ func (h *Handlers) createApp(c echo.Context) error {
 		return &userError{status: http.StatusUnprocessableEntity, msgKey: "launch.err.image"}
 	}
 	sel := readSelection(c.FormValue)
-	refuse := func(status int, msg string) error { return h.launchRefused(c, ctx, imageID, sel, status, msg) }
+	refuse := func(status int, msg string) error { return h.launchRefused(ctx, c, imageID, sel, status, msg) }
 
 	token := strings.TrimSpace(c.FormValue("token"))
 	tok, err := h.Launches.CreateTokenOf(ctx, token)
@@ -301,7 +301,7 @@ func (h *Handlers) createApp(c echo.Context) error {
 	case err != nil:
 		return err
 	case tok.State != db.TokenNew:
-		return h.replayLaunch(c, ctx, imageID, sel, token)
+		return h.replayLaunch(ctx, c, imageID, sel, token)
 	}
 
 	cfgs, err := h.Upstream.AvailableGPUConfig(ctx, imageID)
@@ -319,7 +319,7 @@ func (h *Handlers) createApp(c echo.Context) error {
 	}
 
 	if err := h.Launches.ClaimCreateToken(ctx, token, sessionID(rs), h.Now()); errors.Is(err, db.ErrTokenTaken) {
-		return h.replayLaunch(c, ctx, imageID, sel, token)
+		return h.replayLaunch(ctx, c, imageID, sel, token)
 	} else if err != nil {
 		return err
 	}
@@ -381,7 +381,7 @@ func (h *Handlers) finishToken(ctx context.Context, token, state, appID, msg str
 
 // replayLaunch answers a token that was already used with the result of
 // its first use, waiting a little for one still in flight.
-func (h *Handlers) replayLaunch(c echo.Context, ctx context.Context, imageID int64, sel selection, token string) error {
+func (h *Handlers) replayLaunch(ctx context.Context, c echo.Context, imageID int64, sel selection, token string) error {
 	loc := requestOf(c).Loc
 	for {
 		tok, err := h.Launches.CreateTokenOf(ctx, token)
@@ -392,13 +392,13 @@ func (h *Handlers) replayLaunch(c echo.Context, ctx context.Context, imageID int
 		case db.TokenDone:
 			return h.launched(c, tok.AppID)
 		case db.TokenFailed:
-			return h.launchRefused(c, ctx, imageID, sel, http.StatusConflict, loc.T("launch.refused", map[string]any{"Msg": tok.Message}))
+			return h.launchRefused(ctx, c, imageID, sel, http.StatusConflict, loc.T("launch.refused", map[string]any{"Msg": tok.Message}))
 		case db.TokenUnknown:
-			return h.launchRefused(c, ctx, imageID, sel, http.StatusBadGateway, loc.T("launch.unknown", map[string]any{"Msg": tok.Message}))
+			return h.launchRefused(ctx, c, imageID, sel, http.StatusBadGateway, loc.T("launch.unknown", map[string]any{"Msg": tok.Message}))
 		}
 		select {
 		case <-ctx.Done():
-			return h.launchRefusedWithToken(c, context.WithoutCancel(ctx), imageID, sel, http.StatusAccepted, loc.T("launch.pending"), token)
+			return h.launchRefusedWithToken(context.WithoutCancel(ctx), c, imageID, sel, http.StatusAccepted, loc.T("launch.pending"), token)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -416,13 +416,13 @@ func (h *Handlers) launched(c echo.Context, appID string) error {
 
 // launchRefused re-renders the picker with the person's choices, the
 // reason, and a fresh token.
-func (h *Handlers) launchRefused(c echo.Context, ctx context.Context, imageID int64, sel selection, status int, msg string) error {
-	return h.launchRefusedWithToken(c, ctx, imageID, sel, status, msg, "")
+func (h *Handlers) launchRefused(ctx context.Context, c echo.Context, imageID int64, sel selection, status int, msg string) error {
+	return h.launchRefusedWithToken(ctx, c, imageID, sel, status, msg, "")
 }
 
 // launchRefusedWithToken is launchRefused keeping a given token (one still
 // in flight must not be replaced, or a resubmission could launch twice).
-func (h *Handlers) launchRefusedWithToken(c echo.Context, ctx context.Context, imageID int64, sel selection, status int, msg, token string) error {
+func (h *Handlers) launchRefusedWithToken(ctx context.Context, c echo.Context, imageID int64, sel selection, status int, msg, token string) error {
 	page, err := h.imageDetailPage(ctx, c, imageID, sel, msg)
 	if err != nil {
 		return err
