@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -73,16 +74,14 @@ func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// text is the visible text of the first element matching sel, waiting for it.
+// text is the visible text of the first element matching sel, waiting for
+// it. It is read in one evaluation: cards that poll are replaced every few
+// seconds, so finding a node and then reading it could straddle a swap.
 func (p *page) text(sel string) string {
 	p.t.Helper()
-	ctx, cancel := p.step()
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		p.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
+	q, _ := json.Marshal(sel)
+	p.waitJS(`!!document.querySelector(` + string(q) + `)`)
+	return strings.TrimSpace(eval[string](p, `(document.querySelector(`+string(q)+`) || {innerText: ""}).innerText`))
 }
 
 // eval runs a JavaScript expression and returns its value.
@@ -238,8 +237,10 @@ func TestBrowserLaunchFromGalleryInDemoMode(t *testing.T) {
 	// through the confirmation that repeats the price.
 	p.do(chromedp.Click(chromedp.CSS(`[data-testid="billing-option"] input[value="0"]`)))
 	p.waitJS(`document.querySelector('[data-testid="price-actual"]').textContent === "¥1.38" && !document.querySelector('[data-testid="cycle"]')`)
-	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid="autostop"]`), "1"),
-		chromedp.Click(chromedp.CSS(`[data-testid="launch"]`)),
+	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid="autostop"]`), "1"))
+	// The launch button waits for the price refresh a change starts.
+	p.waitJS(`!document.querySelector('.htmx-request') && !document.querySelector('[data-testid="launch"]').disabled`)
+	p.do(chromedp.Click(chromedp.CSS(`[data-testid="launch"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-dialog"]`)))
 	if s := p.text(`[data-testid="confirm-dialog"]`); !strings.Contains(s, "¥1.38") || !strings.Contains(s, "1 小时后自动停止") || !strings.Contains(s, "3090 × 1") {
 		t.Errorf("confirmation = %q", s)

@@ -112,6 +112,10 @@ func TestImageDetailAndPrice(t *testing.T) {
 	if r.text(`[data-testid="price-actual"]`) != "¥1.98" || !strings.Contains(r.text(`[data-testid="price"] .price-unit`), "小时") {
 		t.Errorf("price = %q", r.text(`[data-testid="price-actual"]`))
 	}
+	// Launch waits while a price refresh runs: the confirmation never shows a stale price.
+	if r.count(`[hx-get="/images/6/price"][hx-disabled-elt="#launch-button"]`) != 1 || r.count(`#launch-button[data-testid="launch"]`) != 1 {
+		t.Error("the launch button is not disabled during price refreshes")
+	}
 	if r.count(`input[name="token"][value]`) != 1 || r.count(`[data-testid="cycle"]`) != 0 {
 		t.Error("token missing or cycle shown for pay-as-you-go")
 	}

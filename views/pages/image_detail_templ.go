@@ -334,7 +334,7 @@ func Picker(p PickerProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" hx-trigger=\"change\" hx-include=\"#picker\" hx-target=\"#price\" hx-swap=\"outerHTML\" hx-sync=\"this:replace\"><fieldset class=\"choices gpu-choices\"><legend>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" hx-trigger=\"change\" hx-include=\"#picker\" hx-target=\"#price\" hx-swap=\"outerHTML\" hx-sync=\"this:replace\" hx-disabled-elt=\"#launch-button\"><fieldset class=\"choices gpu-choices\"><legend>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
