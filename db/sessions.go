@@ -27,6 +27,12 @@ const (
 
 var _ sessions.Store = (*SessionStore)(nil)
 
+// ErrSessionEnded is returned by Save for a session whose row was deleted
+// after it was loaded: signed out in another tab, or ended because its user
+// was disabled or changed password or role. Save has then written nothing
+// and expired the cookie; treat it as a sign-out, not a server error.
+var ErrSessionEnded = errors.New("db: session ended")
+
 // SessionStore is a gorilla/sessions Store that keeps session values in the
 // sessions table. The cookie carries only a signed random id, so values never
 // reach the browser and a session can be revoked by deleting its row.
@@ -45,6 +51,10 @@ type SessionStore struct {
 	AbsoluteTimeout time.Duration
 	// Now is the clock; tests override it. Nil means time.Now.
 	Now func() time.Time
+	// UserIDKey, when non-nil, is the session value holding the signed-in
+	// user's id. Save and Rotate copy it to the row's user_id when it is an
+	// int64 (NULL otherwise) so DeleteUserSessions can find the row.
+	UserIDKey any
 
 	db     *sql.DB
 	codecs []securecookie.Codec
@@ -172,8 +182,10 @@ func (s *SessionStore) discard(ctx context.Context, id string) error {
 // gets a fresh random one; an existing one keeps its created_at so the
 // absolute timeout cannot be extended by activity.
 //
-// If the row was deleted since the session was loaded (sign-out or expiry in
-// a concurrent request), Save recreates it under the same ID.
+// A session with an ID is only ever updated, never re-created: if its row
+// was deleted since it was loaded, Save writes nothing, expires the cookie
+// and returns ErrSessionEnded, so a concurrent request cannot bring a
+// revoked session back to life.
 func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	if s.keyErr != nil {
 		return s.keyErr
@@ -196,18 +208,30 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 		return err
 	}
 	now := s.now().Unix()
-	if sess.ID == "" {
-		id, err := newSessionID()
+	userID := s.userIDOf(sess)
+	if sess.ID != "" {
+		ok, err := s.update(ctx, sess.ID, data, userID, now)
 		if err != nil {
 			return err
 		}
-		if err := s.insert(ctx, s.db, id, data, now); err != nil {
-			return err
+		if !ok {
+			// The ID is kept so a later Save on this instance fails the
+			// same way instead of inserting the old values under a new ID.
+			expired := *opts
+			expired.MaxAge = -1
+			http.SetCookie(w, sessions.NewCookie(sess.Name(), "", &expired))
+			return ErrSessionEnded
 		}
-		sess.ID = id
-	} else if err := s.upsert(ctx, sess.ID, data, now); err != nil {
+		return s.setCookie(w, sess, opts)
+	}
+	id, err := newSessionID()
+	if err != nil {
 		return err
 	}
+	if err := s.insert(ctx, s.db, id, data, userID, now); err != nil {
+		return err
+	}
+	sess.ID = id
 	return s.setCookie(w, sess, opts)
 }
 
@@ -242,7 +266,7 @@ func (s *SessionStore) Rotate(r *http.Request, w http.ResponseWriter, sess *sess
 			return err
 		}
 	}
-	if err := s.insert(ctx, tx, id, data, s.now().Unix()); err != nil {
+	if err := s.insert(ctx, tx, id, data, s.userIDOf(sess), s.now().Unix()); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -250,6 +274,17 @@ func (s *SessionStore) Rotate(r *http.Request, w http.ResponseWriter, sess *sess
 	}
 	sess.ID = id
 	return s.setCookie(w, sess, opts)
+}
+
+// DeleteUserSessions ends every session of a user, wherever they are signed
+// in, and returns how many it deleted. Only sessions saved with UserIDKey set
+// carry a user id.
+func (s *SessionStore) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	n, err := deleteUserSessions(ctx, s.db, userID)
+	if err != nil {
+		return 0, fmt.Errorf("db: delete sessions of user %d: %w", userID, err)
+	}
+	return n, nil
 }
 
 // Sweep deletes expired sessions and returns how many it removed.
@@ -308,34 +343,62 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func (s *SessionStore) insert(ctx context.Context, ex execer, id string, data []byte, now int64) error {
+func (s *SessionStore) insert(ctx context.Context, ex execer, id string, data []byte, userID sql.NullInt64, now int64) error {
 	expires := min(now+seconds(s.idle()), now+seconds(s.absolute()))
 	_, err := ex.ExecContext(ctx,
-		`INSERT INTO sessions (id, data, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		id, data, now, now, expires)
+		`INSERT INTO sessions (id, data, user_id, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, data, userID, now, now, expires)
 	if err != nil {
 		return fmt.Errorf("db: insert session: %w", err)
 	}
 	return nil
 }
 
-func (s *SessionStore) upsert(ctx context.Context, id string, data []byte, now int64) error {
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO sessions (id, data, created_at, updated_at, expires_at)
-		VALUES (@id, @data, @now, @now, MIN(@now + @idle, @now + @absolute))
-		ON CONFLICT (id) DO UPDATE SET
-			data = excluded.data,
-			updated_at = excluded.updated_at,
-			expires_at = MIN(excluded.updated_at + @idle, sessions.created_at + @absolute)`,
+// update rewrites an existing row and reports whether there was one. The
+// single UPDATE, rather than a read then a write, leaves no window in which
+// a concurrent delete could be undone.
+func (s *SessionStore) update(ctx context.Context, id string, data []byte, userID sql.NullInt64, now int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE sessions SET
+			data = @data,
+			user_id = @user_id,
+			updated_at = @now,
+			expires_at = MIN(@now + @idle, created_at + @absolute)
+		WHERE id = @id`,
 		sql.Named("id", id),
 		sql.Named("data", data),
+		sql.Named("user_id", userID),
 		sql.Named("now", now),
 		sql.Named("idle", seconds(s.idle())),
 		sql.Named("absolute", seconds(s.absolute())))
 	if err != nil {
-		return fmt.Errorf("db: save session: %w", err)
+		return false, fmt.Errorf("db: save session: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("db: save session: %w", err)
+	}
+	return n > 0, nil
+}
+
+// deleteUserSessions is DeleteUserSessions for the user updates'
+// transactions.
+func deleteUserSessions(ctx context.Context, ex execer, userID int64) (int64, error) {
+	res, err := ex.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// userIDOf returns the user id to store with sess: its UserIDKey value when
+// that is an int64, NULL otherwise.
+func (s *SessionStore) userIDOf(sess *sessions.Session) sql.NullInt64 {
+	if s.UserIDKey == nil {
+		return sql.NullInt64{}
+	}
+	id, ok := sess.Values[s.UserIDKey].(int64)
+	return sql.NullInt64{Int64: id, Valid: ok}
 }
 
 func (s *SessionStore) delete(ctx context.Context, ex execer, id string) error {

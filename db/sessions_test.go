@@ -2,10 +2,12 @@ package db
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -484,5 +486,282 @@ func TestSessionUndecodableRowIsDiscarded(t *testing.T) {
 	}
 	if n := sessionRows(t, d); n != 0 {
 		t.Errorf("%d rows, want the corrupt one deleted", n)
+	}
+}
+
+func TestSessionUserID(t *testing.T) {
+	tests := []struct {
+		name  string
+		key   any
+		value func(id int64) any // nil: no value under the key
+		want  bool               // user_id set to the user's id, else NULL
+	}{
+		{"int64", "uid", func(id int64) any { return id }, true},
+		{"int", "uid", func(id int64) any { return int(id) }, false},
+		{"string", "uid", func(id int64) any { return "1" }, false},
+		{"missing", "uid", nil, false},
+		{"no key configured", nil, func(id int64) any { return id }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, d, _ := newTestStore(t)
+			s.UserIDKey = tt.key
+			u := mustUser(t, d, "alice", RoleMember)
+			values := map[any]any{"csrf": "x"}
+			if tt.value != nil {
+				values["uid"] = tt.value(u.ID)
+			}
+			sess, _ := saveNew(t, s, values)
+			var want any
+			if tt.want {
+				want = u.ID
+			}
+			if got := sessionUserID(t, d, sess.ID); got != want {
+				t.Errorf("user_id = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// sessionUserID returns a session row's user_id: an int64, or nil for NULL.
+func sessionUserID(t *testing.T, d *DB, id string) any {
+	t.Helper()
+	var v any
+	if err := d.SQL().QueryRow(`SELECT user_id FROM sessions WHERE id = ?`, id).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestSessionUserIDFollowsValues(t *testing.T) {
+	s, d, _ := newTestStore(t)
+	s.UserIDKey = "uid"
+	u := mustUser(t, d, "alice", RoleMember)
+
+	// Anonymous, then signed in by Rotate, then signed out by dropping the value.
+	_, cookie := saveNew(t, s, map[any]any{"csrf": "x"})
+	r := request(cookie)
+	sess, err := s.Get(r, cookieName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Values["uid"] = u.ID
+	w := httptest.NewRecorder()
+	if err := s.Rotate(r, w, sess); err != nil {
+		t.Fatalf("Rotate: %v", err)
+	}
+	if got := sessionUserID(t, d, sess.ID); got != u.ID {
+		t.Errorf("user_id after Rotate = %v, want %d", got, u.ID)
+	}
+	r = request(sessionCookie(t, w))
+	sess, err = s.Get(r, cookieName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(sess.Values, "uid")
+	save(t, s, r, sess)
+	if got := sessionUserID(t, d, sess.ID); got != nil {
+		t.Errorf("user_id after the value was removed = %v, want NULL", got)
+	}
+}
+
+func TestSessionUserIDMustExist(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	s.UserIDKey = "uid"
+	r := request()
+	sess, err := s.Get(r, cookieName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Values["uid"] = int64(12345)
+	if err := s.Save(r, httptest.NewRecorder(), sess); err == nil {
+		t.Error("Save for a user that does not exist succeeded")
+	}
+}
+
+func TestSessionDeleteUserSessions(t *testing.T) {
+	s, d, _ := newTestStore(t)
+	s.UserIDKey = "uid"
+	ctx := context.Background()
+	alice := mustUser(t, d, "alice", RoleMember)
+	bob := mustUser(t, d, "bob", RoleMember)
+	_, a1 := saveNew(t, s, map[any]any{"uid": alice.ID})
+	_, a2 := saveNew(t, s, map[any]any{"uid": alice.ID})
+	_, b1 := saveNew(t, s, map[any]any{"uid": bob.ID})
+	_, anon := saveNew(t, s, map[any]any{"csrf": "x"})
+
+	n, err := s.DeleteUserSessions(ctx, alice.ID)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteUserSessions = %d, %v; want 2", n, err)
+	}
+	for name, c := range map[string]*http.Cookie{"alice 1": a1, "alice 2": a2} {
+		if !load(t, s, c).IsNew {
+			t.Errorf("%s still signed in", name)
+		}
+	}
+	for name, c := range map[string]*http.Cookie{"bob": b1, "anonymous": anon} {
+		if load(t, s, c).IsNew {
+			t.Errorf("%s session lost", name)
+		}
+	}
+	if n, err := s.DeleteUserSessions(ctx, alice.ID); err != nil || n != 0 {
+		t.Errorf("second DeleteUserSessions = %d, %v; want 0", n, err)
+	}
+}
+
+func TestSessionSaveAfterRowGone(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(t *testing.T, s *SessionStore, d *DB, clk *clock, cookie *http.Cookie, userID int64)
+	}{
+		{"signed out in another tab", func(t *testing.T, s *SessionStore, _ *DB, _ *clock, cookie *http.Cookie, _ int64) {
+			r := request(cookie)
+			other, err := s.New(r, cookieName)
+			if err != nil || other.IsNew {
+				t.Fatalf("other tab New: IsNew=%v err=%v", other.IsNew, err)
+			}
+			other.Options.MaxAge = -1
+			if err := s.Save(r, httptest.NewRecorder(), other); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"user sessions deleted", func(t *testing.T, s *SessionStore, _ *DB, _ *clock, _ *http.Cookie, userID int64) {
+			if _, err := s.DeleteUserSessions(context.Background(), userID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"user disabled", func(t *testing.T, _ *SessionStore, d *DB, _ *clock, _ *http.Cookie, userID int64) {
+			if err := d.SetDisabled(context.Background(), userID, true, time.Unix(1_700_000_000, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"expired and swept", func(t *testing.T, s *SessionStore, _ *DB, clk *clock, _ *http.Cookie, _ int64) {
+			clk.Advance(s.IdleTimeout + time.Second)
+			if n, err := s.Sweep(context.Background()); err != nil || n != 1 {
+				t.Fatalf("Sweep = %d, %v", n, err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, d, clk := newTestStore(t)
+			s.UserIDKey = "uid"
+			u := mustUser(t, d, "bob", RoleMember)
+			_, cookie := saveNew(t, s, map[any]any{"uid": u.ID})
+
+			r := request(cookie)
+			sess, err := s.Get(r, cookieName)
+			if err != nil || sess.IsNew {
+				t.Fatalf("Get: IsNew=%v err=%v", sess.IsNew, err)
+			}
+			id := sess.ID
+			tt.end(t, s, d, clk, cookie, u.ID)
+
+			sess.Values["touched"] = true
+			for attempt := range 2 {
+				w := httptest.NewRecorder()
+				if err := s.Save(r, w, sess); !errors.Is(err, ErrSessionEnded) {
+					t.Fatalf("Save %d: %v, want ErrSessionEnded", attempt, err)
+				}
+				if c := sessionCookie(t, w); c.MaxAge >= 0 || c.Value != "" {
+					t.Errorf("Save %d cookie = %+v, want an expiring empty cookie", attempt, c)
+				}
+				if n := sessionRows(t, d); n != 0 {
+					t.Fatalf("Save %d revived the session: %d rows", attempt, n)
+				}
+			}
+			if sess.ID != id {
+				t.Errorf("ID changed to %q", sess.ID)
+			}
+			if !load(t, s, cookie).IsNew {
+				t.Error("old cookie loads a session")
+			}
+			// A new visitor still gets a new row.
+			saveNew(t, s, map[any]any{"csrf": "x"})
+			if n := sessionRows(t, d); n != 1 {
+				t.Errorf("%d rows after a fresh session, want 1", n)
+			}
+		})
+	}
+}
+
+func TestSessionSaveOfNewSessionAfterRowGone(t *testing.T) {
+	// A fresh session saved twice in one request keeps IsNew; its second
+	// Save must not re-create a row deleted in between either.
+	s, d, _ := newTestStore(t)
+	r := request()
+	sess, err := s.Get(r, cookieName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save(t, s, r, sess)
+	if _, err := d.SQL().Exec(`DELETE FROM sessions`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(r, httptest.NewRecorder(), sess); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("Save: %v, want ErrSessionEnded", err)
+	}
+	if n := sessionRows(t, d); n != 0 {
+		t.Errorf("%d rows, want 0", n)
+	}
+}
+
+func TestSessionConcurrentSavesAndRevocation(t *testing.T) {
+	s, d, _ := newTestStore(t)
+	s.UserIDKey = "uid"
+	ctx := context.Background()
+	u := mustUser(t, d, "bob", RoleMember)
+	_, cookie := saveNew(t, s, map[any]any{"uid": u.ID})
+
+	// Many requests of one browser keep saving while the user is revoked.
+	const workers = 20
+	var (
+		wg      sync.WaitGroup
+		revoked = make(chan struct{})
+		ended   atomic.Int32
+	)
+	for i := range workers {
+		r := request(cookie)
+		sess, err := s.New(r, cookieName)
+		if err != nil || sess.IsNew {
+			t.Fatalf("worker %d New: IsNew=%v err=%v", i, sess.IsNew, err)
+		}
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				// Checked before saving: a Save started after the delete
+				// committed must fail.
+				afterRevoke := false
+				select {
+				case <-revoked:
+					afterRevoke = true
+				default:
+				}
+				sess.Values["n"] = n
+				err := s.Save(r, httptest.NewRecorder(), sess)
+				switch {
+				case errors.Is(err, ErrSessionEnded):
+					ended.Add(1)
+					return
+				case err != nil:
+					t.Errorf("worker %d Save: %v", i, err)
+					return
+				case afterRevoke:
+					t.Errorf("worker %d saved a revoked session", i)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	if _, err := s.DeleteUserSessions(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(revoked)
+	wg.Wait()
+	if ended.Load() != workers {
+		t.Errorf("%d of %d workers saw ErrSessionEnded", ended.Load(), workers)
+	}
+	if n := sessionRows(t, d); n != 0 {
+		t.Errorf("%d rows after revocation, want 0: a Save revived the session", n)
 	}
 }
