@@ -122,9 +122,20 @@ func (p *page) open(url string) {
 	p.waitJS(`typeof window.htmx === "object" && document.readyState === "complete"`)
 }
 
+// signIn signs in through the form, as a person does, and lands on /apps.
+func (p *page) signIn(base, name, password string) {
+	p.t.Helper()
+	p.open(base + "/login")
+	p.do(chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), name),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)))
+	p.waitJS(`location.pathname === "/apps" && typeof window.htmx === "object" && document.readyState === "complete"`)
+}
+
 func TestBrowserShellShowsBalanceInDemoMode(t *testing.T) {
 	base := startConsole(t)
 	p := &page{t: t, ctx: newBrowser(t)}
+	p.signIn(base, adminName, adminPassword)
 	p.open(base + "/apps")
 
 	if got := p.text(`[data-testid="balance-amount"]`); got != "¥99.99" {
@@ -162,7 +173,7 @@ func TestBrowserShellShowsBalanceInDemoMode(t *testing.T) {
 func TestBrowserStopAndScheduleInDemoMode(t *testing.T) {
 	base := startConsole(t)
 	p := &page{t: t, ctx: newBrowser(t)}
-	p.open(base + "/apps")
+	p.signIn(base, adminName, adminPassword)
 	const card = `[data-app-id="1899720917190184960"]`
 	// A marker that a full page load would wipe out.
 	eval[bool](p, `window.__sameDocument = true`)
@@ -203,6 +214,7 @@ func TestBrowserStopAndScheduleInDemoMode(t *testing.T) {
 func TestBrowserLaunchFromGalleryInDemoMode(t *testing.T) {
 	base := startConsole(t)
 	p := &page{t: t, ctx: newBrowser(t)}
+	p.signIn(base, adminName, adminPassword)
 	p.open(base + "/images")
 
 	// Search as you type: only ComfyUI stays, and the URL can be shared.
@@ -253,5 +265,55 @@ func TestBrowserLaunchFromGalleryInDemoMode(t *testing.T) {
 	}
 	if s := p.text(card + ` [data-testid="scheduled-stop"]`); !strings.Contains(s, "自动关机") {
 		t.Errorf("new card schedule = %q", s)
+	}
+}
+
+func TestBrowserMemberLaunchesButCannotDestroyAdminsApp(t *testing.T) {
+	base := startConsole(t)
+	p := &page{t: t, ctx: newBrowser(t)}
+	const adminApp = "1899720917190184960"
+
+	// The administrator takes the SD application and adds a member.
+	p.signIn(base, adminName, adminPassword)
+	p.open(base + "/apps/" + adminApp)
+	p.do(chromedp.SetValue(chromedp.CSS(`[data-testid="assign-owner"] select`), "1"),
+		chromedp.Click(chromedp.CSS(`[data-testid="assign-owner"] button`)))
+	p.waitJS(`(document.querySelector('[data-testid="owner"]') || {}).innerText === "所有者：` + adminName + `"`)
+	p.open(base + "/admin/users")
+	p.do(chromedp.SendKeys(chromedp.CSS(`form[action="/admin/users"] input[name="username"]`), "mia"),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/admin/users"] input[name="password"]`), "mia password 1"),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/users"] button`)))
+	p.waitJS(`!!document.querySelector('[data-user="mia"]')`)
+	p.do(chromedp.Click(chromedp.CSS(`[data-testid="logout"]`)))
+	p.waitJS(`location.pathname === "/login"`)
+
+	// The member launches ComfyUI: the new card is theirs.
+	p.signIn(base, "mia", "mia password 1")
+	if who := p.text(`[data-testid="signed-in-user"]`); who != "mia" {
+		t.Fatalf("signed in as %q", who)
+	}
+	p.open(base + "/images/6")
+	p.do(chromedp.Click(chromedp.CSS(`[data-gpu="3090"] input`)))
+	p.waitJS(`!document.querySelector('.htmx-request') && document.querySelector('[data-testid="price-actual"]').textContent === "¥1.38" && !document.querySelector('[data-testid="launch"]').disabled`)
+	p.do(chromedp.Click(chromedp.CSS(`[data-testid="launch"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-dialog"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="confirm-launch"]`)))
+	p.waitJS(`location.pathname === "/apps" && !!document.querySelector('.app-card-new')`)
+	if owner := p.text(`.app-card-new [data-testid="owner"]`); owner != "所有者：mia" {
+		t.Errorf("new card owner = %q", owner)
+	}
+
+	// The administrator's application offers the member no destroy button…
+	card := `[data-app-id="` + adminApp + `"]`
+	if n := eval[int](p, `document.querySelectorAll('`+card+` [data-testid="action-destroy"]').length`); n != 0 {
+		t.Error("the member is offered to destroy the administrator's application")
+	}
+	// …and a destroy request sent anyway, from the page with its CSRF header,
+	// is refused and says why; the application stays.
+	eval[bool](p, `htmx.ajax('POST', '/apps/`+adminApp+`/destroy', {target: '#toasts', swap: 'beforeend', values: {confirm: '`+adminApp+`'}}); true`)
+	p.waitJS(`[...document.querySelectorAll('#toasts .toast')].some(t => t.innerText.includes("只有它的所有者或管理员可以操作"))`)
+	p.open(base + "/apps")
+	if n := eval[int](p, `document.querySelectorAll('`+card+`').length`); n != 1 {
+		t.Error("the administrator's application is gone")
 	}
 }

@@ -21,19 +21,21 @@ import (
 // the environment, with flags of the same meaning taking precedence. The
 // API key and the secret have no flags: a flag would show in `ps`.
 type config struct {
-	APIKey       string
-	BaseURL      string
-	LinkTemplate string
-	TZ           string
-	Location     *time.Location
-	Addr         string
-	DBPath       string
-	Secret       string // DASHBOARD_SECRET, or generated and kept beside the database
-	Timeout      time.Duration
-	CoverHosts   []string // hosts cover pictures may be fetched from
-	CookieSecure bool
-	LogLevel     slog.Level
-	Demo         bool
+	APIKey        string
+	BaseURL       string
+	LinkTemplate  string
+	TZ            string
+	Location      *time.Location
+	Addr          string
+	DBPath        string
+	Secret        string // DASHBOARD_SECRET, or generated and kept beside the database
+	Timeout       time.Duration
+	CoverHosts    []string // hosts cover pictures may be fetched from
+	CookieSecure  bool
+	LogLevel      slog.Level
+	Demo          bool   // no LIGHTCC_API_KEY: the simulator runs (demo mode unless a key is stored)
+	AdminUser     string // DASHBOARD_ADMIN_USER: the first administrator, created when there is no account
+	AdminPassword string
 
 	// onReady, when set, is told the address the server listens on (tests).
 	onReady func(addr string)
@@ -73,18 +75,22 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
 
-	switch {
-	case c.APIKey == "" && c.BaseURL == "":
-		c.Demo = true
-	case c.APIKey == "":
-		bad("LIGHTCC_BASE_URL is set but LIGHTCC_API_KEY is empty: set the key, or unset both for demo mode")
-	case c.BaseURL == "":
+	// Without LIGHTCC_API_KEY the key may still come from the settings page
+	// (used with LIGHTCC_BASE_URL); with neither, demo mode.
+	c.Demo = c.APIKey == ""
+	if c.BaseURL == "" {
 		c.BaseURL = lightcc.DefaultBaseURL
 	}
-	if !c.Demo {
-		if _, err := lightcc.New(c.BaseURL, "x"); err != nil {
-			bad("LIGHTCC_BASE_URL %q is not an absolute http(s) URL", c.BaseURL)
-		}
+	if _, err := lightcc.New(c.BaseURL, "x"); err != nil {
+		bad("LIGHTCC_BASE_URL %q is not an absolute http(s) URL", c.BaseURL)
+	}
+	c.AdminUser = strings.TrimSpace(getenv("DASHBOARD_ADMIN_USER"))
+	c.AdminPassword = getenv("DASHBOARD_ADMIN_PASSWORD")
+	switch {
+	case c.AdminUser == "" && c.AdminPassword != "":
+		bad("DASHBOARD_ADMIN_PASSWORD is set without DASHBOARD_ADMIN_USER")
+	case c.AdminUser != "" && (len(c.AdminPassword) < 8 || len(c.AdminPassword) > 72):
+		bad("DASHBOARD_ADMIN_PASSWORD must have 8 to 72 characters")
 	}
 	if err := lightcc.ValidateLinkTemplate(c.LinkTemplate); err != nil {
 		bad("LIGHTCC_LINK_TEMPLATE: %v", err)

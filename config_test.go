@@ -21,7 +21,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "key alone uses the real API", env: map[string]string{"LIGHTCC_API_KEY": "k"}, base: "https://api.lightcc.cloud"},
 		{name: "key and base", env: map[string]string{"LIGHTCC_API_KEY": "k", "LIGHTCC_BASE_URL": "http://127.0.0.1:9090"}, base: "http://127.0.0.1:9090"},
 		{name: "flag overrides env", env: map[string]string{"LIGHTCC_API_KEY": "k", "LIGHTCC_BASE_URL": "http://a:1"}, args: []string{"-base-url", "http://b:2"}, base: "http://b:2"},
-		{name: "base without key", env: map[string]string{"LIGHTCC_BASE_URL": "http://127.0.0.1:9090"}, errPart: "LIGHTCC_API_KEY is empty"},
+		{name: "base without key waits for a stored key", env: map[string]string{"LIGHTCC_BASE_URL": "http://127.0.0.1:9090"}, demo: true},
+		{name: "admin password too short", env: map[string]string{"DASHBOARD_ADMIN_USER": "root", "DASHBOARD_ADMIN_PASSWORD": "short"}, errPart: "DASHBOARD_ADMIN_PASSWORD"},
+		{name: "admin password without user", env: map[string]string{"DASHBOARD_ADMIN_PASSWORD": "long enough"}, errPart: "without DASHBOARD_ADMIN_USER"},
 		{name: "bad base", env: map[string]string{"LIGHTCC_API_KEY": "k", "LIGHTCC_BASE_URL": "api.lightcc.cloud"}, errPart: "not an absolute http(s) URL"},
 		{name: "bad tz", env: map[string]string{"LIGHTCC_TZ": "Mars/Olympus"}, errPart: "LIGHTCC_TZ"},
 		{name: "bad addr", env: map[string]string{"DASHBOARD_ADDR": "8080"}, errPart: "DASHBOARD_ADDR"},
@@ -43,7 +45,7 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Demo != tt.demo || (!tt.demo && c.BaseURL != tt.base) {
+			if c.Demo != tt.demo || (tt.base != "" && c.BaseURL != tt.base) {
 				t.Errorf("demo=%v base=%q", c.Demo, c.BaseURL)
 			}
 			if c.Location == nil || c.Location.String() != "Asia/Shanghai" || c.Addr != "127.0.0.1:8080" {

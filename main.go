@@ -77,29 +77,42 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 		return fmt.Errorf("derive session key: %w", err)
 	}
 	sessions := store.NewSessionStore(sessionKey)
+	sessions.UserIDKey = handlers.SessionUserKey // so ending a user's sessions finds them
 	go sessions.RunSweeper(ctx, 10*time.Minute)
 
 	go store.RunTokenSweeper(ctx, time.Hour, 24*time.Hour)
 
-	baseURL, apiKey := cfg.BaseURL, cfg.APIKey
-	coverOpts := cover.Options{AllowedHosts: cfg.CoverHosts, Logger: logger}
-	if cfg.Demo {
+	box, err := db.NewSecretBox([]byte(secret))
+	if err != nil {
+		return err
+	}
+	keys := &custody{store: store, box: box, envKey: cfg.APIKey, baseURL: cfg.BaseURL, log: logger,
+		opts: []lightcc.Option{lightcc.WithTimeout(cfg.Timeout), lightcc.WithLocation(cfg.Location)}}
+	covers := modeCovers{keys: keys, real: cover.New(store.Covers(), cover.Options{AllowedHosts: cfg.CoverHosts, Logger: logger})}
+	if cfg.APIKey == "" {
+		// Without LIGHTCC_API_KEY the simulator runs, for demo mode until an
+		// administrator stores a key (and again if it is removed).
 		simURL, stopSim, err := startSimulator(ctx, "127.0.0.1:0", sim.Options{Location: cfg.Location})
 		if err != nil {
 			return err
 		}
 		defer stopSim()
-		baseURL, apiKey = simURL, sim.DemoKey
+		keys.simURL = simURL
 		// The simulator is also the image host: its covers live under /img/.
-		coverOpts.AllowedHosts = append(coverOpts.AllowedHosts, strings.TrimPrefix(simURL, "http://"))
-		coverOpts.ImageBase = simURL + "/img/"
-		logger.Info("demo mode: no LIGHTCC_API_KEY, using the built-in simulator", "simulator", simURL)
+		covers.demo = cover.New(store.Covers(), cover.Options{AllowedHosts: []string{strings.TrimPrefix(simURL, "http://")},
+			ImageBase: simURL + "/img/", Logger: logger})
 	}
-	client, err := lightcc.New(baseURL, apiKey, lightcc.WithTimeout(cfg.Timeout), lightcc.WithLocation(cfg.Location))
+	if err := keys.load(ctx); err != nil {
+		return err
+	}
+	if keys.Status(ctx).Demo {
+		logger.Info("demo mode: no API key configured, using the built-in simulator", "simulator", keys.simURL)
+	}
+	catalog, err := i18n.NewCatalog()
 	if err != nil {
 		return err
 	}
-	catalog, err := i18n.NewCatalog()
+	setupCode, err := bootstrapAdmin(ctx, store, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -107,10 +120,10 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	handlers.New(handlers.Deps{
-		Upstream: client, Sessions: sessions, DB: store, AppMeta: store, Catalogue: store, Launches: store,
-		Covers: cover.New(store.Covers(), coverOpts), Catalog: catalog, Location: cfg.Location,
-		Demo: cfg.Demo, Logger: logger, PageTimeout: cfg.Timeout + 2*time.Second, SecureCookies: cfg.CookieSecure,
-		LinkTemplate: cfg.LinkTemplate,
+		Upstream: keys.sw, Keys: keys, Sessions: sessions, DB: store, AppMeta: store, Catalogue: store, Launches: store,
+		Users: store, Owners: store, Audit: store, Covers: covers, Catalog: catalog, Location: cfg.Location,
+		Logger: logger, PageTimeout: cfg.Timeout + 2*time.Second, SecureCookies: cfg.CookieSecure,
+		LinkTemplate: cfg.LinkTemplate, SetupCode: setupCode,
 	}).Register(e)
 
 	srv := &http.Server{

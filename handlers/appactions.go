@@ -20,15 +20,53 @@ import (
 // maxNoteRunes bounds a local note: it is a card title, not a document.
 const maxNoteRunes = 40
 
-// startApp starts a stopped (or abnormal) application.
+// ownsApp guards the routes that change one application: admins may
+// change any, members those they own, viewers none. A refused request
+// sends nothing upstream.
+func (h *Handlers) ownsApp(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := appIDParam(c)
+		if err != nil {
+			return err
+		}
+		rs := requestOf(c)
+		if err := h.mayChange(c.Request().Context(), rs, id); err != nil {
+			h.record(c.Request().Context(), rs, "denied", id, "refused", c.Request().Method+" "+c.Path(), nil, "")
+			return err
+		}
+		return next(c)
+	}
+}
+
+// startApp starts a stopped (or abnormal) application, within the user's
+// budget.
 func (h *Handlers) startApp(c echo.Context) error {
-	return h.upstreamAction(c, h.Upstream.RestartApplication, "action.started", nil)
+	rs := requestOf(c)
+	id, err := appIDParam(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), h.PageTimeout)
+	defer cancel()
+	if a, found, err := h.findApp(ctx, id); err == nil && found {
+		if err := h.budgetCheck(ctx, rs, a.GPUs, dailyCost(a.BillingMode, a.RentalPrice, "0"), a.ID); err != nil {
+			h.record(ctx, rs, "start", id, "refused", "budget", nil, "")
+			return h.actionRefused(ctx, c, id, err)
+		}
+	}
+	return h.upstreamAction(c, "start", h.Upstream.RestartApplication, "action.started", nil)
+}
+
+// actionRefused answers a refusal of ours (not LightCC's) in the card.
+func (h *Handlers) actionRefused(ctx context.Context, c echo.Context, id string, err error) error {
+	status, msg := explain(err, requestOf(c).Loc)
+	return h.cardAfter(ctx, c, id, status, fixed(msg), true)
 }
 
 // stopApp stops a running application; a stop scheduled through the
 // console no longer applies after it.
 func (h *Handlers) stopApp(c echo.Context) error {
-	return h.upstreamAction(c, h.Upstream.StopApplication, "action.stopped", h.AppMeta.ClearScheduledStop)
+	return h.upstreamAction(c, "stop", h.Upstream.StopApplication, "action.stopped", h.AppMeta.ClearScheduledStop)
 }
 
 // timedStopApp schedules a stop: the time is checked here (in the
@@ -51,7 +89,7 @@ func (h *Handlers) timedStopApp(c echo.Context) error {
 		}
 		return h.AppMeta.ClearAppAlert(ctx, id) // a stop is set now: the launch's failed one no longer matters
 	}
-	return h.upstreamAction(c, call, "action.scheduled", remember, map[string]any{"Time": loc.Time(at)})
+	return h.upstreamAction(c, "timed_stop", call, "action.scheduled", remember, map[string]any{"Time": loc.Time(at)})
 }
 
 // destroyApp destroys an application for good, only when the form's
@@ -62,25 +100,31 @@ func (h *Handlers) destroyApp(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := requestOf(c).Loc
+	rs := requestOf(c)
+	loc := rs.Loc
 	if c.FormValue("confirm") != id {
+		h.record(c.Request().Context(), rs, "destroy", id, "refused", "confirmation does not match", nil, "")
 		return h.dialogError(c, "destroy", id, loc.T("destroy.err.confirm"))
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), h.PageTimeout)
 	defer cancel()
 	name := h.appName(ctx, id)
-	if err := h.Upstream.DestroyApplication(ctx, id); err != nil {
+	err = h.Upstream.DestroyApplication(ctx, id)
+	h.record(ctx, rs, "destroy", id, outcomeOf(err), name, err, "")
+	if err != nil {
 		h.Logger.WarnContext(ctx, "destroy refused", "app", id, "err", err)
 		return h.cardAfter(ctx, c, id, actionStatus(err), fixed(actionMessage(err, loc)), true)
 	}
 	if err := h.AppMeta.ForgetApp(ctx, id); err != nil {
 		h.Logger.ErrorContext(ctx, "forget destroyed app", "app", id, "err", err)
 	}
+	if err := h.Owners.ClearOwner(ctx, id); err != nil {
+		h.Logger.ErrorContext(ctx, "forget owner of destroyed app", "app", id, "err", err)
+	}
 	h.Logger.InfoContext(ctx, "application destroyed", "app", id)
 	msg := loc.T("action.destroyed", map[string]any{"Name": name})
 	if onPageOf(requestOf(c).HX.CurrentURL, id) {
-		HXResponse{Redirect: "/apps"}.Apply(c.Response())
-		return c.NoContent(http.StatusOK)
+		return redirect(c, "/apps", http.StatusOK)
 	}
 	// The card goes (an empty swap); the toast says what happened.
 	return h.renderPart(c, http.StatusOK, components.ToastOOB(components.ToastInfo, msg))
@@ -105,6 +149,7 @@ func (h *Handlers) setAppNote(c echo.Context) error {
 	if err := h.AppMeta.SetAppNote(ctx, id, note, h.Now()); err != nil {
 		return err
 	}
+	h.record(ctx, requestOf(c), "note", id, "ok", note, nil, "")
 	return h.cardAfter(ctx, c, id, http.StatusOK, fixed(loc.T("action.noted")), false)
 }
 
@@ -123,6 +168,7 @@ func (h *Handlers) openLink(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), h.PageTimeout)
 	defer cancel()
 	link, err := h.Upstream.ApplicationLink(ctx, kind, id)
+	h.record(ctx, requestOf(c), "link", id, outcomeOf(err), c.Param("kind"), err, "")
 	if err != nil {
 		var ae *lightcc.APIError
 		if errors.As(err, &ae) && !errors.Is(err, lightcc.ErrUnauthorized) {
@@ -140,7 +186,7 @@ func (h *Handlers) openLink(c echo.Context) error {
 // upstreamAction runs one state-changing call for the :id application,
 // then answers its fresh card with a toast; a refusal answers the card
 // with the upstream's reason in it. after, when set, runs only on success.
-func (h *Handlers) upstreamAction(c echo.Context, call func(context.Context, string) error, doneKey string,
+func (h *Handlers) upstreamAction(c echo.Context, action string, call func(context.Context, string) error, doneKey string,
 	after func(context.Context, string) error, data ...map[string]any) error {
 	id, err := appIDParam(c)
 	if err != nil {
@@ -149,7 +195,9 @@ func (h *Handlers) upstreamAction(c echo.Context, call func(context.Context, str
 	loc := requestOf(c).Loc
 	ctx, cancel := context.WithTimeout(c.Request().Context(), h.PageTimeout)
 	defer cancel()
-	if err := call(ctx, id); err != nil {
+	err = call(ctx, id)
+	h.record(ctx, requestOf(c), action, id, outcomeOf(err), "", err, "")
+	if err != nil {
 		h.Logger.WarnContext(ctx, "action refused", "app", id, "path", c.Path(), "err", err)
 		return h.cardAfter(ctx, c, id, actionStatus(err), fixed(actionMessage(err, loc)), true)
 	}
@@ -201,7 +249,7 @@ func (h *Handlers) cardAfter(ctx context.Context, c echo.Context, id string, sta
 		HXResponse{Reswap: "none"}.Apply(c.Response())
 		return h.renderPart(c, status, components.ToastOOB(kind, msg))
 	}
-	props := h.cardProps(a, meta, h.Now(), requestOf(c).Loc)
+	props := h.cardProps(a, meta, h.ownerOf(ctx, id), requestOf(c).User, h.Now(), requestOf(c).Loc)
 	props.Message, props.MessageBad = msg, bad
 	return h.renderPart(c, status, templ.Join(components.AppCard(props), components.ToastOOB(kind, msg)))
 }

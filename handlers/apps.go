@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,23 +34,27 @@ func (h *Handlers) appsPage(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), h.PageTimeout)
 	defer cancel()
 
+	mine := c.QueryParam("mine") == "1"
 	var (
 		apps    []lightcc.Application
 		listErr error
 		metas   map[string]db.AppMeta
+		owners  map[string]db.Owner
 		balance components.BalanceProps
 	)
 	var g errgroup.Group
 	g.Go(func() error { apps, listErr = h.Upstream.ListApplications(ctx, state); return nil })
 	g.Go(func() error { balance = h.fetchBalance(ctx, rs.Loc); return nil })
 	g.Go(func() error { metas = h.appMetas(ctx); return nil })
+	g.Go(func() error { owners = h.owners(ctx); return nil })
 	_ = g.Wait()
 
 	vm := pages.AppsPage{
 		Shell:    h.shell(c, rs.Loc.T("apps.title"), "apps", &balance),
-		Tabs:     filterTabs(state, rs.Loc),
-		ListURL:  appsURL(state),
-		Filtered: state != lightcc.RunningAll,
+		Tabs:     filterTabs(state, mine, rs.Loc),
+		Scope:    scopeTabs(state, mine, rs.Loc),
+		ListURL:  appsURL(state, mine),
+		Filtered: state != lightcc.RunningAll || mine,
 	}
 	status := http.StatusOK
 	if listErr != nil {
@@ -58,7 +64,10 @@ func (h *Handlers) appsPage(c echo.Context) error {
 	now := h.Now()
 	fresh := c.QueryParam("new") // the application just launched, highlighted
 	for _, a := range apps {
-		card := h.cardProps(a, metas[a.ID], now, rs.Loc)
+		if mine && (rs.User == nil || owners[a.ID].UserID != rs.User.ID) {
+			continue
+		}
+		card := h.cardProps(a, metas[a.ID], owners[a.ID], rs.User, now, rs.Loc)
 		card.Highlight = fresh != "" && a.ID == fresh
 		vm.Cards = append(vm.Cards, card)
 	}
@@ -88,7 +97,7 @@ func (h *Handlers) appCardPart(c echo.Context) error {
 	if !found {
 		return h.writeHTML(c, http.StatusOK, nil)
 	}
-	return h.renderPart(c, http.StatusOK, components.AppCard(h.cardProps(a, h.appMetaOf(ctx, id), h.Now(), requestOf(c).Loc)))
+	return h.renderPart(c, http.StatusOK, components.AppCard(h.cardProps(a, h.appMetaOf(ctx, id), h.ownerOf(ctx, id), requestOf(c).User, h.Now(), requestOf(c).Loc)))
 }
 
 // appDetail shows one application with every documented field.
@@ -112,11 +121,23 @@ func (h *Handlers) appDetail(c echo.Context) error {
 	if dErr != nil {
 		return h.notFoundOr(ctx, id, dErr)
 	}
-	card := h.cardProps(d.Application, h.appMetaOf(ctx, id), h.Now(), rs.Loc)
+	owner := h.ownerOf(ctx, id)
+	card := h.cardProps(d.Application, h.appMetaOf(ctx, id), owner, rs.User, h.Now(), rs.Loc)
 	vm := pages.AppDetailPage{
 		Shell:  h.shell(c, card.Title+" · "+rs.Loc.T("details.title"), "apps", &balance),
 		Card:   card,
 		Fields: detailFields(d, rs.Loc),
+		CSRF:   rs.CSRF,
+	}
+	if rs.User != nil && rs.User.Role == db.RoleAdmin {
+		users, err := h.Users.Users(ctx)
+		if err != nil {
+			return err
+		}
+		vm.Assign = append(vm.Assign, pages.Choice{Value: "0", Label: rs.Loc.T("owner.nobody"), Checked: owner.UserID == 0})
+		for _, u := range users {
+			vm.Assign = append(vm.Assign, pages.Choice{Value: strconv.FormatInt(u.ID, 10), Label: u.Username, Checked: u.ID == owner.UserID})
+		}
 	}
 	return h.render(c, http.StatusOK, pages.AppDetail(vm))
 }
@@ -177,24 +198,57 @@ func appIDParam(c echo.Context) (string, error) {
 	return id, nil
 }
 
-func appsURL(state lightcc.RunningState) string {
-	if state == lightcc.RunningAll {
+func appsURL(state lightcc.RunningState, mine bool) string {
+	q := url.Values{}
+	if state != lightcc.RunningAll {
+		q.Set("state", string(state))
+	}
+	if mine {
+		q.Set("mine", "1")
+	}
+	if len(q) == 0 {
 		return "/apps"
 	}
-	return "/apps?state=" + string(state)
+	return "/apps?" + q.Encode()
 }
 
-func filterTabs(current lightcc.RunningState, loc *i18n.Localizer) []pages.FilterTab {
+func filterTabs(current lightcc.RunningState, mine bool, loc *i18n.Localizer) []pages.FilterTab {
 	states := []lightcc.RunningState{lightcc.RunningAll, lightcc.RunningActive, lightcc.RunningExpiring, lightcc.RunningUninstalling}
 	tabs := make([]pages.FilterTab, 0, len(states))
 	for _, s := range states {
-		tabs = append(tabs, pages.FilterTab{Label: loc.T(s.LabelKey()), URL: appsURL(s), Current: s == current})
+		tabs = append(tabs, pages.FilterTab{Label: loc.T(s.LabelKey()), URL: appsURL(s, mine), Current: s == current})
 	}
 	return tabs
 }
 
+func scopeTabs(state lightcc.RunningState, mine bool, loc *i18n.Localizer) []pages.FilterTab {
+	return []pages.FilterTab{
+		{Label: loc.T("apps.scope.mine"), URL: appsURL(state, true), Current: mine},
+		{Label: loc.T("apps.scope.all"), URL: appsURL(state, false), Current: !mine},
+	}
+}
+
+// owners reads who owns which application; a failure only costs the names.
+func (h *Handlers) owners(ctx context.Context) map[string]db.Owner {
+	o, err := h.Owners.Owners(ctx)
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "owners unavailable", "err", err)
+	}
+	return o
+}
+
+func (h *Handlers) ownerOf(ctx context.Context, id string) db.Owner {
+	o, err := h.Owners.OwnerOf(ctx, id)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		h.Logger.ErrorContext(ctx, "owner unavailable", "app", id, "err", err)
+	}
+	return o
+}
+
 // cardProps shapes one application for its card.
-func (h *Handlers) cardProps(a lightcc.Application, meta db.AppMeta, now time.Time, loc *i18n.Localizer) components.AppCardProps {
+func (h *Handlers) cardProps(a lightcc.Application, meta db.AppMeta, owner db.Owner, user *db.User, now time.Time, loc *i18n.Localizer) components.AppCardProps {
+	// Actions show only to whoever may use them; the server checks again.
+	mayChange := user != nil && (user.Role == db.RoleAdmin || (user.Role == db.RoleMember && owner.UserID != 0 && owner.UserID == user.ID))
 	p := components.AppCardProps{
 		ID:          a.ID,
 		Title:       a.DisplayName(),
@@ -203,9 +257,14 @@ func (h *Handlers) cardProps(a lightcc.Application, meta db.AppMeta, now time.Ti
 		StatusLabel: loc.T(a.Status.LabelKey()),
 		StatusHint:  loc.T(a.Status.LabelKey() + ".hint"),
 		Poll:        a.Status.Transitional(),
-		CanStart:    a.Status == lightcc.StatusStopped || a.Status == lightcc.StatusAbnormal,
-		CanStop:     a.Status == lightcc.StatusRunning,
+		CanChange:   mayChange,
+		CanStart:    mayChange && (a.Status == lightcc.StatusStopped || a.Status == lightcc.StatusAbnormal),
+		CanStop:     mayChange && a.Status == lightcc.StatusRunning,
 		Zone:        loc.Loc.String(),
+	}
+	p.Owner = owner.Username
+	if p.Owner == "" {
+		p.Owner = loc.T("owner.nobody")
 	}
 	if meta.Note != "" {
 		p.Title = meta.Note

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+	"golang.org/x/crypto/bcrypt"
 
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
@@ -47,6 +48,50 @@ type LaunchStore interface {
 	CreateTokenOf(ctx context.Context, token string) (db.CreateToken, error)
 	ClaimCreateToken(ctx context.Context, token, sessionID string, now time.Time) error
 	FinishCreateToken(ctx context.Context, token, state, appID, message string, now time.Time) error
+}
+
+// UserStore keeps the console's accounts.
+type UserStore interface {
+	CreateUser(ctx context.Context, username, passwordHash string, role db.Role, now time.Time) (db.User, error)
+	UserByID(ctx context.Context, id int64) (db.User, error)
+	UserByName(ctx context.Context, username string) (db.User, error)
+	Users(ctx context.Context) ([]db.User, error)
+	CountUsers(ctx context.Context) (int, error)
+	SetPassword(ctx context.Context, id int64, passwordHash string, now time.Time) error
+	SetDisabled(ctx context.Context, id int64, disabled bool, now time.Time) error
+	SetRole(ctx context.Context, id int64, role db.Role, now time.Time) error
+	SetBudget(ctx context.Context, id int64, maxGPUs int, dailyBudgetFen int64, now time.Time) error
+	CountActiveAdmins(ctx context.Context) (int, error)
+}
+
+// OwnerStore says who launched (or was given) which application.
+type OwnerStore interface {
+	SetOwner(ctx context.Context, appID string, userID int64, now time.Time) error
+	ClearOwner(ctx context.Context, appID string) error
+	Owners(ctx context.Context) (map[string]db.Owner, error)
+	OwnerOf(ctx context.Context, appID string) (db.Owner, error)
+}
+
+// AuditStore keeps the trail of every state-changing action.
+type AuditStore interface {
+	RecordAudit(ctx context.Context, e db.AuditEntry) error
+	AuditEntries(ctx context.Context, f db.AuditFilter, limit, offset int) ([]db.AuditEntry, int, error)
+	AuditActions(ctx context.Context) ([]string, error)
+}
+
+// KeyCustody holds the LightCC API key: from the environment (which wins),
+// or set by an administrator and stored sealed; with neither, demo mode.
+type KeyCustody interface {
+	Status(ctx context.Context) KeyStatus
+	SetKey(ctx context.Context, key string) error
+}
+
+// KeyStatus is what the settings page may show about the key: never the key.
+type KeyStatus struct {
+	FromEnv bool   // LIGHTCC_API_KEY is set and wins
+	Stored  bool   // a key set on the settings page is stored
+	Last4   string // the last four characters of the key in use, for recognition
+	Demo    bool   // no key: the built-in simulator
 }
 
 // CoverServer answers a cover picture (cover.Service).
@@ -86,10 +131,19 @@ type Deps struct {
 	Catalogue CatalogueStore
 	Launches  LaunchStore
 	Covers    CoverServer
-	Catalog   *i18n.Catalog
-	Location  *time.Location // the zone times are shown in
-	Demo      bool           // running on the built-in simulator
-	Logger    *slog.Logger
+	Users     UserStore
+	Owners    OwnerStore
+	Audit     AuditStore
+	Keys      KeyCustody
+	// SetupCode lets the first administrator be created from another
+	// machine; it is printed in the log at start-up. Empty: local only.
+	SetupCode string
+	// PasswordCost is the bcrypt cost (tests lower it).
+	PasswordCost int
+	Catalog      *i18n.Catalog
+	Location     *time.Location // the zone times are shown in
+	Demo         bool           // running on the built-in simulator
+	Logger       *slog.Logger
 	// PageTimeout bounds the upstream calls one page makes.
 	PageTimeout time.Duration
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a TLS proxy).
@@ -103,6 +157,7 @@ type Deps struct {
 // Handlers serves the console.
 type Handlers struct {
 	Deps
+	limiter *loginLimiter
 }
 
 // New returns the console's handlers.
@@ -119,8 +174,19 @@ func New(d Deps) *Handlers {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.PasswordCost == 0 {
+		d.PasswordCost = bcrypt.DefaultCost
+	}
 	if d.LinkTemplate == "" {
 		d.LinkTemplate = lightcc.DefaultLinkTemplate
 	}
-	return &Handlers{Deps: d}
+	return &Handlers{Deps: d, limiter: newLoginLimiter(d.Now)}
+}
+
+// demo reports whether the console runs on the simulator now.
+func (h *Handlers) demo(ctx context.Context) bool {
+	if h.Keys != nil {
+		return h.Keys.Status(ctx).Demo
+	}
+	return h.Demo
 }

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"net/http"
+
+	"github.com/labstack/echo/v4"
 )
 
 // HXRequest is what htmx tells us about a request, parsed once.
@@ -51,4 +53,15 @@ func (x HXResponse) Apply(w http.ResponseWriter) {
 	set("HX-Retarget", x.Retarget)
 	set("HX-Reswap", x.Reswap)
 	set("HX-Push-Url", x.PushURL)
+}
+
+// redirect sends the browser to target: a 303 for a full load, HX-Redirect
+// (answered with hxStatus) for an htmx call, whose XHR would otherwise
+// follow a 303 silently and swap the next page into the current one.
+func redirect(c echo.Context, target string, hxStatus int) error {
+	if requestOf(c).HX.Request {
+		HXResponse{Redirect: target}.Apply(c.Response())
+		return c.NoContent(hxStatus)
+	}
+	return c.Redirect(http.StatusSeeOther, target)
 }

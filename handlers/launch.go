@@ -317,6 +317,11 @@ func (h *Handlers) createApp(c echo.Context) error {
 	if err != nil {
 		return refuse(http.StatusUnprocessableEntity, loc.T("launch.err.image"))
 	}
+	if err := h.launchBudget(ctx, rs, imageID, plan); err != nil {
+		h.record(ctx, rs, "create", "", "refused", "budget", nil, "")
+		_, msg := explain(err, loc)
+		return refuse(http.StatusUnprocessableEntity, msg)
+	}
 
 	if err := h.Launches.ClaimCreateToken(ctx, token, sessionID(rs), h.Now()); errors.Is(err, db.ErrTokenTaken) {
 		return h.replayLaunch(ctx, c, imageID, sel, token)
@@ -328,6 +333,7 @@ func (h *Handlers) createApp(c echo.Context) error {
 	// The outcome is recorded even if the person's request goes away.
 	rec := context.WithoutCancel(ctx)
 	appID, err := h.Upstream.CreateApplication(ctx, req)
+	h.record(ctx, rs, "create", appID, outcomeOf(err), info.Title+" · "+plan.GPU+" × "+strconv.Itoa(plan.Count), err, "")
 	if err != nil {
 		var ae *lightcc.APIError
 		if errors.As(err, &ae) && !errors.Is(err, lightcc.ErrUnauthorized) {
@@ -342,10 +348,28 @@ func (h *Handlers) createApp(c echo.Context) error {
 	}
 	h.Logger.InfoContext(ctx, "application created", "app", appID, "image", imageID, "gpu", plan.GPU, "count", plan.Count, "billing", plan.Billing)
 	h.finishToken(rec, token, db.TokenDone, appID, "")
+	if rs.User != nil {
+		if err := h.Owners.SetOwner(rec, appID, rs.User.ID, h.Now()); err != nil {
+			h.Logger.ErrorContext(ctx, "record owner", "app", appID, "err", err)
+		}
+	}
 	if plan.AutoStop > 0 {
 		h.setAutoStop(rec, appID, plan.AutoStop, loc)
 	}
 	return h.launched(c, appID)
+}
+
+// launchBudget checks a launch against the user's budget: its GPUs, and
+// its price per day from a fresh quote.
+func (h *Handlers) launchBudget(ctx context.Context, rs *RequestState, imageID int64, plan launchPlan) error {
+	if rs.User == nil || (rs.User.MaxGPUs == 0 && rs.User.DailyBudgetFen == 0) {
+		return nil
+	}
+	q, err := h.Upstream.GPUPrice(ctx, lightcc.PriceQuery{GPUModel: plan.GPU, GPUCount: plan.Count, BillingMode: plan.Billing, Cycle: plan.Cycle})
+	if err != nil {
+		return err
+	}
+	return h.budgetCheck(ctx, rs, plan.Count, dailyCost(plan.Billing, q.Actual, plan.Cycle), "")
 }
 
 // setAutoStop schedules the stop chosen at launch, as soon as the upstream
@@ -406,12 +430,7 @@ func (h *Handlers) replayLaunch(ctx context.Context, c echo.Context, imageID int
 
 // launched sends the person to the console with the new card highlighted.
 func (h *Handlers) launched(c echo.Context, appID string) error {
-	target := "/apps?new=" + appID
-	if requestOf(c).HX.Request {
-		HXResponse{Redirect: target}.Apply(c.Response())
-		return c.NoContent(http.StatusOK)
-	}
-	return c.Redirect(http.StatusSeeOther, target)
+	return redirect(c, "/apps?new="+appID, http.StatusOK)
 }
 
 // launchRefused re-renders the picker with the person's choices, the

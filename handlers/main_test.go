@@ -15,6 +15,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
 
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
@@ -26,13 +27,15 @@ import (
 // testEnv is the console wired as in production: the real router and
 // middleware, a real SQLite file, and the simulator over real HTTP.
 type testEnv struct {
-	t      *testing.T
-	sim    *sim.Simulator
-	clock  *sim.ManualClock
-	db     *db.DB
-	echo   *echo.Echo
-	h      *Handlers
-	logBuf *syncBuffer
+	t        *testing.T
+	sim      *sim.Simulator
+	clock    *sim.ManualClock
+	db       *db.DB
+	echo     *echo.Echo
+	h        *Handlers
+	logBuf   *syncBuffer
+	sessions *db.SessionStore
+	users    map[db.Role]db.User // one account per role: "admin", "member", "viewer"
 }
 
 type syncBuffer struct {
@@ -88,9 +91,14 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	if deps.Upstream == nil {
 		deps.Upstream = client
 	}
-	deps.Sessions = store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef"))
+	sessions := store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef"))
+	sessions.UserIDKey = SessionUserKey
+	sessions.Now = clock.Now
+	deps.Sessions = sessions
 	deps.DB, deps.AppMeta, deps.Catalog, deps.Now = store, store, catalog, clock.Now
 	deps.Catalogue, deps.Launches = store, store
+	deps.Users, deps.Owners, deps.Audit = store, store, store
+	deps.PasswordCost = bcrypt.MinCost
 	host := strings.TrimPrefix(upstream.URL, "http://")
 	deps.Logger = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	deps.Covers = cover.New(store.Covers(), cover.Options{AllowedHosts: []string{host}, ImageBase: upstream.URL + "/img/", Now: clock.Now,
@@ -98,7 +106,28 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	h := New(deps)
 	e := echo.New()
 	h.Register(e)
-	return &testEnv{t: t, sim: s, clock: clock, db: store, echo: e, h: h, logBuf: logBuf}
+	env := &testEnv{t: t, sim: s, clock: clock, db: store, echo: e, h: h, logBuf: logBuf, sessions: sessions}
+	env.users = map[db.Role]db.User{}
+	for _, r := range []db.Role{db.RoleAdmin, db.RoleMember, db.RoleViewer} {
+		env.users[r] = env.addUser(string(r), r)
+	}
+	return env
+}
+
+// testPassword is every test account's password.
+const testPassword = "correct horse battery"
+
+func (e *testEnv) addUser(name string, role db.Role) db.User {
+	e.t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u, err := e.db.CreateUser(context.Background(), name, string(hash), role, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
 }
 
 // browser is a cookie-keeping client of the router, like a person's browser.
@@ -108,7 +137,29 @@ type browser struct {
 	csrf    string
 }
 
-func (e *testEnv) browser() *browser { return &browser{env: e, cookies: map[string]*http.Cookie{}} }
+// browser is a person signed in as the administrator.
+func (e *testEnv) browser() *browser { return e.browserAs(db.RoleAdmin) }
+
+// browserAs is a person signed in with the test account of role.
+func (e *testEnv) browserAs(role db.Role) *browser {
+	e.t.Helper()
+	b := e.anon()
+	if r := b.signIn(string(role), testPassword); r.Code != http.StatusSeeOther {
+		e.t.Fatalf("sign in as %s: %d %s", role, r.Code, r.Body)
+	}
+	b.get("/images") // the page a person lands on carries the new CSRF token
+	return b
+}
+
+// anon is a person who has not signed in.
+func (e *testEnv) anon() *browser { return &browser{env: e, cookies: map[string]*http.Cookie{}} }
+
+// signIn fills in the sign-in form the way a person does.
+func (b *browser) signIn(name, password string) *response {
+	b.env.t.Helper()
+	b.get("/login")
+	return b.do(http.MethodPost, "/login", url.Values{"_csrf": {b.csrf}, "username": {name}, "password": {password}, "next": {"/apps"}}, nil)
+}
 
 type response struct {
 	*httptest.ResponseRecorder
@@ -126,6 +177,10 @@ func (b *browser) do(method, target string, form url.Values, header http.Header)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for k, v := range header {
+		if k == "X-Test-Remote" {
+			req.RemoteAddr = v[0]
+			continue
+		}
 		req.Header[k] = v
 	}
 	for _, c := range b.cookies {

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"lightcc-dashboard/db"
 	"lightcc-dashboard/views/i18n"
 )
 
@@ -30,6 +31,7 @@ type RequestState struct {
 	CSRF    string            // the session's token; empty without a session
 	Loc     *i18n.Localizer
 	HX      HXRequest
+	User    *db.User // the signed-in user; nil before sign-in
 }
 
 type stateKey struct{}

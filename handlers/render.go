@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"lightcc-dashboard/db"
 	"lightcc-dashboard/views/components"
 	"lightcc-dashboard/views/i18n"
 	"lightcc-dashboard/views/layouts"
@@ -61,14 +62,27 @@ func (h *Handlers) shell(c echo.Context, title, nav string, balance *components.
 	s := layouts.Shell{
 		Title:     title,
 		CSRF:      rs.CSRF,
-		Demo:      h.Demo,
+		Demo:      h.demo(c.Request().Context()),
 		Nav:       nav,
 		SwitchURL: switchLangURL(c, rs.Loc.Lang),
 	}
+	if rs.User == nil {
+		// Nobody signed in (an error before sign-in): no account data at all.
+		s.Bare = true
+		return s
+	}
+	s.Username, s.Role, s.Admin = rs.User.Username, rs.Loc.T("role."+string(rs.User.Role)), rs.User.Role == db.RoleAdmin
 	if balance != nil {
 		s.Balance = *balance
 	}
 	return s
+}
+
+// bareShell is the frame of the sign-in and setup pages: no account data,
+// no navigation, nothing fetched from the upstream.
+func (h *Handlers) bareShell(c echo.Context, title string) layouts.Shell {
+	rs := requestOf(c)
+	return layouts.Shell{Title: title, CSRF: rs.CSRF, Demo: h.demo(c.Request().Context()), Bare: true, SwitchURL: switchLangURL(c, rs.Loc.Lang)}
 }
 
 // switchLangURL is the current page with ?lang= set to the other language.

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"lightcc-dashboard/db"
 	"lightcc-dashboard/static"
 )
 
@@ -38,26 +39,46 @@ func (h *Handlers) Register(e *echo.Echo) {
 	e.GET("/healthz", h.healthz)
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 
-	// Pages: a session and, for unsafe methods, a CSRF token.
+	// Everything else has a session and, for unsafe methods, a CSRF token.
 	pg := e.Group("", h.withSession, h.checkCSRF)
-	pg.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
-	pg.GET("/balance", h.balancePart)
+	pg.GET("/login", h.loginPage)
+	pg.POST("/login", h.login)
+	pg.GET("/setup", h.setupPage)
+	pg.POST("/setup", h.setupPage)
 
-	// Applications: the console, one card, details, actions, launchers.
-	pg.GET("/apps", h.appsPage)
-	pg.GET("/apps/:id", h.appDetail)
-	pg.GET("/apps/:id/card", h.appCardPart)
-	pg.POST("/apps/:id/start", h.startApp)
-	pg.POST("/apps/:id/stop", h.stopApp)
-	pg.POST("/apps/:id/timed-stop", h.timedStopApp)
-	pg.POST("/apps/:id/destroy", h.destroyApp)
-	pg.POST("/apps/:id/note", h.setAppNote)
-	pg.GET("/apps/:id/links/:kind", h.openLink)
-	pg.POST("/apps", h.createApp)
+	// Signed in: every role may look, launchers included.
+	in := pg.Group("", h.withUser)
+	in.POST("/logout", h.logout)
+	in.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
+	in.GET("/balance", h.balancePart)
+	in.GET("/apps", h.appsPage)
+	in.GET("/apps/:id", h.appDetail)
+	in.GET("/apps/:id/card", h.appCardPart)
+	in.GET("/apps/:id/links/:kind", h.openLink)
+	in.GET("/images", h.imagesPage)
+	in.GET("/images/:id", h.imageDetail)
+	in.GET("/images/:id/price", h.priceFragment)
+	in.GET("/covers/:id", h.coverImage)
 
-	// Images: the gallery, covers, details with the GPU picker, live price.
-	pg.GET("/images", h.imagesPage)
-	pg.GET("/images/:id", h.imageDetail)
-	pg.GET("/images/:id/price", h.priceFragment)
-	pg.GET("/covers/:id", h.coverImage)
+	// Changing things: members and admins; an application only by its
+	// owner or an admin (ownsApp). Roles are checked per route, not per
+	// group: an Echo group's middleware would also run for unknown paths
+	// and answer 403 where 404 is the truth.
+	canAct, isAdmin := h.allow(db.RoleAdmin, db.RoleMember), h.allow(db.RoleAdmin)
+	in.POST("/apps", h.createApp, canAct)
+	in.POST("/apps/:id/start", h.startApp, canAct, h.ownsApp)
+	in.POST("/apps/:id/stop", h.stopApp, canAct, h.ownsApp)
+	in.POST("/apps/:id/timed-stop", h.timedStopApp, canAct, h.ownsApp)
+	in.POST("/apps/:id/destroy", h.destroyApp, canAct, h.ownsApp)
+	in.POST("/apps/:id/note", h.setAppNote, canAct, h.ownsApp)
+
+	// Administration: admins only.
+	in.POST("/apps/:id/owner", h.assignOwner, isAdmin)
+	in.GET("/admin/users", h.usersPage, isAdmin)
+	in.POST("/admin/users", h.createUser, isAdmin)
+	in.POST("/admin/users/:id", h.updateUser, isAdmin)
+	in.GET("/admin/settings", h.settingsPage, isAdmin)
+	in.POST("/admin/settings/key", h.setKey, isAdmin)
+	in.POST("/admin/settings/test", h.testKey, isAdmin)
+	in.GET("/audit", h.auditPage, isAdmin)
 }

@@ -278,9 +278,13 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	b.get("/apps")
 	env.sim.SetFault(sim.EpList, sim.Fault{HTTPStatus: 502})
 	b.get("/apps")
+	env.anon().signIn("member", "a-wrong-Passw0rd")
 	logs := env.logBuf.String()
 	if strings.Contains(logs, sim.DemoKey) {
 		t.Error("the API key reached the log")
+	}
+	if strings.Contains(logs, testPassword) || strings.Contains(logs, "a-wrong-Passw0rd") {
+		t.Error("a password reached the log")
 	}
 	if !strings.Contains(logs, "application list unavailable") {
 		t.Errorf("the failure was not logged: %s", logs)
