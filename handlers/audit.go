@@ -76,9 +76,13 @@ func (h *Handlers) auditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	actions, err := h.Audit.AuditActions(ctx)
+	codes, err := h.Audit.AuditActions(ctx)
 	if err != nil {
 		return err
+	}
+	var actions []pages.Choice
+	for _, a := range codes {
+		actions = append(actions, pages.Choice{Value: a, Label: rs.Loc.T("audit.act." + a), Checked: a == f.Action})
 	}
 	vm := pages.AuditPage{
 		Shell: h.shell(c, rs.Loc.T("audit.title"), "audit", h.balanceFor(c)),
@@ -90,8 +94,8 @@ func (h *Handlers) auditPage(c echo.Context) error {
 			who = "—"
 		}
 		vm.Rows = append(vm.Rows, pages.AuditRow{
-			At: rs.Loc.Time(e.At), User: who, Action: e.Action, App: e.AppID, Outcome: e.Outcome,
-			OutcomeKey: e.Outcome, Detail: e.Detail, Upstream: e.UpstreamMsg,
+			At: rs.Loc.Time(e.At), User: who, ActionKey: e.Action, Action: rs.Loc.T("audit.act." + e.Action), App: e.AppID,
+			Outcome: rs.Loc.T("audit.out." + e.Outcome), OutcomeKey: e.Outcome, Detail: e.Detail, Upstream: e.UpstreamMsg,
 		})
 	}
 	link := func(p int) string {
