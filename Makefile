@@ -4,7 +4,7 @@ FUZZTIME ?= 3s
 GOFILES   = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './data/*')
 
 .DEFAULT_GOAL := help
-.PHONY: help run simulate build test lint vet fmt fmt-check staticcheck generate generate-check vendor-check unit fuzz bench docker clean
+.PHONY: help run simulate build screenshots test lint vet fmt fmt-check staticcheck generate generate-check vendor-check unit fuzz bench docker clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,9 @@ fuzz: ## Run every fuzz target briefly (FUZZTIME each)
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeEnvelope$$' -fuzztime=$(FUZZTIME) ./lightcc/
 	$(GO) test -run='^$$' -fuzz='^FuzzNegotiate$$' -fuzztime=$(FUZZTIME) ./views/i18n/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStopTime$$' -fuzztime=$(FUZZTIME) ./handlers/
+
+screenshots: ## Refresh docs/screenshots/ from the browser journeys (needs Chromium)
+	SCREENSHOTS=1 $(GO) test -count=1 -run '^TestJourney' .
 
 bench: ## Benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

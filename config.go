@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lightcc-dashboard/lightcc"
+	"lightcc-dashboard/lightcc/sim"
 )
 
 // config is the console's whole configuration, read once at start-up from
@@ -39,6 +40,8 @@ type config struct {
 
 	// onReady, when set, is told the address the server listens on (tests).
 	onReady func(addr string)
+	// simDelays shortens the demo simulator's state changes (tests).
+	simDelays sim.Delays
 }
 
 // loadConfig reads the environment and the flags and validates every

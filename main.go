@@ -92,7 +92,7 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	if cfg.APIKey == "" {
 		// Without LIGHTCC_API_KEY the simulator runs, for demo mode until an
 		// administrator stores a key (and again if it is removed).
-		simURL, stopSim, err := startSimulator(ctx, "127.0.0.1:0", sim.Options{Location: cfg.Location})
+		simURL, stopSim, err := startSimulator(ctx, "127.0.0.1:0", sim.Options{Location: cfg.Location, Delays: cfg.simDelays})
 		if err != nil {
 			return err
 		}

@@ -49,8 +49,11 @@ func (h *Handlers) appsPage(c echo.Context) error {
 	g.Go(func() error { owners = h.owners(ctx); return nil })
 	_ = g.Wait()
 
+	shell := h.shell(c, rs.Loc.T("apps.title"), "apps", &balance)
+	welcomed, _ := rs.Session.Values[welcomedKey].(bool)
+	shell.Welcome = shell.Demo && !welcomed
 	vm := pages.AppsPage{
-		Shell:    h.shell(c, rs.Loc.T("apps.title"), "apps", &balance),
+		Shell:    shell,
 		Tabs:     filterTabs(state, mine, rs.Loc),
 		Scope:    scopeTabs(state, mine, rs.Loc),
 		ListURL:  appsURL(state, mine),
@@ -76,6 +79,19 @@ func (h *Handlers) appsPage(c echo.Context) error {
 		fragment = "app-list"
 	}
 	return h.render(c, status, pages.Apps(vm), fragment)
+}
+
+// welcomedKey marks a session whose person dismissed the demo welcome.
+const welcomedKey = "welcomed"
+
+// dismissWelcome hides the first-run welcome for this session.
+func (h *Handlers) dismissWelcome(c echo.Context) error {
+	rs := requestOf(c)
+	rs.Session.Values[welcomedKey] = true
+	if err := rs.Session.Save(c.Request(), c.Response()); err != nil && !errors.Is(err, db.ErrSessionEnded) {
+		return err
+	}
+	return h.writeHTML(c, http.StatusOK, nil)
 }
 
 // appCardPart is one card, polled while its application is in a
@@ -275,7 +291,7 @@ func (h *Handlers) cardProps(a lightcc.Application, meta db.AppMeta, owner db.Ow
 	if p.Title != a.ImageTitle {
 		p.Subtitle = a.ImageTitle
 	}
-	p.Specs = cardSpecs(a, loc)
+	p.Specs = cardSpecs(a, now, loc)
 	if a.Status == lightcc.StatusRunning {
 		p.Launchers = launchers(a, loc)
 	}
@@ -304,7 +320,7 @@ func scheduleMatters(s lightcc.Status) bool {
 	}
 }
 
-func cardSpecs(a lightcc.Application, loc *i18n.Localizer) []components.Spec {
+func cardSpecs(a lightcc.Application, now time.Time, loc *i18n.Localizer) []components.Spec {
 	specs := []components.Spec{
 		{Label: loc.T("card.spec.gpu"), Value: loc.T("apps.gpu", map[string]any{"Model": a.GPUModel, "Count": a.GPUs})},
 		{Label: loc.T("card.spec.gpu_memory"), Value: loc.GiB(int64(a.GPUMemory))},
@@ -320,7 +336,9 @@ func cardSpecs(a lightcc.Application, loc *i18n.Localizer) []components.Spec {
 		key string
 		dt  lightcc.DateTime
 	}{{"card.spec.started", a.StartTime}, {"card.spec.created", a.CreateTime}, {"card.spec.stopped", a.StopTime}} {
-		if v := dateText(t.dt, loc); v != "" {
+		if at, ok := t.dt.In(loc.Loc); ok {
+			specs = append(specs, components.Spec{Label: loc.T(t.key), Value: loc.Time(at) + " · " + loc.Ago(at, now)})
+		} else if v := dateText(t.dt, loc); v != "" {
 			specs = append(specs, components.Spec{Label: loc.T(t.key), Value: v})
 		}
 	}

@@ -387,9 +387,10 @@ func TestDetails(t *testing.T) {
 	if r := b.get("/apps/not%20an%20id"); r.Code != http.StatusNotFound {
 		t.Errorf("malformed id: %d", r.Code)
 	}
-	// The unknown id costs details, the header's balance, and the list that
-	// tells "gone" from "failing"; the malformed one costs nothing.
-	if env.sim.TotalCalls() != calls+3 {
+	// The unknown id costs details, the header's balance and list (for the
+	// runway), and the list that tells "gone" from "failing"; the malformed
+	// one costs nothing.
+	if env.sim.TotalCalls() != calls+4 {
 		t.Errorf("upstream calls for two 404s: %d", env.sim.TotalCalls()-calls)
 	}
 	env.sim.SetFault(sim.EpDetails, sim.Fault{HTTPStatus: 500})

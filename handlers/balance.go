@@ -4,8 +4,10 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"lightcc-dashboard/lightcc"
 	"lightcc-dashboard/views/components"
@@ -22,15 +24,52 @@ func (h *Handlers) balancePart(c echo.Context) error {
 	return h.renderPart(c, http.StatusOK, components.Balance(props))
 }
 
-// fetchBalance asks the upstream for the balance and formats it; a failure
-// is logged and shown as "unavailable".
+// fetchBalance asks the upstream for the balance and, in parallel, the
+// applications (for the runway), and formats them; a failed balance is
+// logged and shown as "unavailable", a failed list only costs the runway.
 func (h *Handlers) fetchBalance(ctx context.Context, loc *i18n.Localizer) components.BalanceProps {
-	b, err := h.Upstream.Balance(ctx)
-	if err != nil {
-		h.Logger.WarnContext(ctx, "balance unavailable", "err", err)
+	var (
+		b          lightcc.Balance
+		bErr, aErr error
+		apps       []lightcc.Application
+	)
+	var g errgroup.Group
+	g.Go(func() error { b, bErr = h.Upstream.Balance(ctx); return nil })
+	g.Go(func() error { apps, aErr = h.Upstream.ListApplications(ctx, lightcc.RunningAll); return nil })
+	_ = g.Wait()
+	if bErr != nil {
+		h.Logger.WarnContext(ctx, "balance unavailable", "err", bErr)
 		return components.BalanceProps{Loaded: true}
 	}
-	return balanceProps(b, loc)
+	p := balanceProps(b, loc)
+	if aErr == nil {
+		h.addRunway(&p, b, apps, loc)
+	}
+	return p
+}
+
+// lowRunway is when the runway turns red.
+const lowRunway = 2 * time.Hour
+
+// addRunway says until when the money lasts at the current spend: balance
+// plus vouchers over the hourly price of the running pay-as-you-go
+// applications (packages are paid for already).
+func (h *Handlers) addRunway(p *components.BalanceProps, b lightcc.Balance, apps []lightcc.Application, loc *i18n.Localizer) {
+	var hourly lightcc.Money
+	for _, a := range apps {
+		if a.Status == lightcc.StatusRunning && a.BillingMode == lightcc.BillingPayAsYouGo {
+			hourly += a.RentalPrice
+		}
+	}
+	if hourly <= 0 {
+		p.Runway = loc.T("runway.none")
+		return
+	}
+	funds := max(b.Balance+b.Voucher, 0)
+	left := time.Duration(float64(funds) / float64(hourly) * float64(time.Hour))
+	now := h.Now()
+	p.Runway = loc.T("runway.until", map[string]any{"When": loc.When(now.Add(left), now)})
+	p.RunwayLow = left < lowRunway
 }
 
 func balanceProps(b lightcc.Balance, loc *i18n.Localizer) components.BalanceProps {

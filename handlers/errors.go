@@ -66,6 +66,20 @@ func explain(err error, loc *i18n.Localizer) (int, string) {
 	return status, loc.T(key, data)
 }
 
+// nextStepKey says what a person can do about an error.
+func nextStepKey(status int) string {
+	switch {
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
+		return "error.next.not_found"
+	case status == http.StatusForbidden:
+		return "error.next.forbidden"
+	case status >= 500:
+		return "error.next.upstream"
+	default:
+		return "error.next.input"
+	}
+}
+
 func httpMessageKey(status int) string {
 	switch status {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
@@ -112,7 +126,11 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		HXResponse{Retarget: "#toasts", Reswap: "beforeend"}.Apply(c.Response())
 		werr = h.renderPart(c, status, components.Toast(components.ToastError, msg))
 	} else {
-		page := pages.Error(pages.ErrorPage{Shell: h.shell(c, rs.Loc.T("error.title"), "", nil), Status: status, Message: msg})
+		ep := pages.ErrorPage{Shell: h.shell(c, rs.Loc.T("error.title"), "", nil), Status: status, Message: msg, Next: rs.Loc.T(nextStepKey(status))}
+		if c.Request().Method == http.MethodGet && (status >= 500 || status == http.StatusTooManyRequests) {
+			ep.Retry = safeNext(c.Request().URL.RequestURI())
+		}
+		page := pages.Error(ep)
 		werr = h.render(c, status, page)
 	}
 	if werr != nil {

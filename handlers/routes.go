@@ -49,6 +49,7 @@ func (h *Handlers) Register(e *echo.Echo) {
 	// Signed in: every role may look, launchers included.
 	in := pg.Group("", h.withUser)
 	in.POST("/logout", h.logout)
+	in.POST("/welcome/dismiss", h.dismissWelcome)
 	in.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
 	in.GET("/balance", h.balancePart)
 	in.GET("/apps", h.appsPage)

@@ -9,7 +9,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"lightcc-dashboard/db"
+	"lightcc-dashboard/lightcc"
 	"lightcc-dashboard/lightcc/sim"
+	"lightcc-dashboard/views/components"
 )
 
 func TestAppsPageShowsUpstreamData(t *testing.T) {
@@ -288,5 +291,83 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	}
 	if !strings.Contains(logs, "application list unavailable") {
 		t.Errorf("the failure was not logged: %s", logs)
+	}
+}
+
+func TestRunway(t *testing.T) {
+	env := newEnv(t)
+	// Seeded: one running pay-as-you-go 4090 at ¥1.98/h (the daily package is
+	// paid already); ¥99.99 + ¥216.22 in vouchers last 159.7 h.
+	r := env.browser().get("/apps")
+	funds, hourly := 31621.0, 198.0
+	left := time.Duration(funds / hourly * float64(time.Hour))
+	want := "按当前消耗约可用至 " + env.clock.Now().Add(left).In(env.h.Location).Format("2006-01-02 15:04")
+	if got := r.text(`[data-testid="runway"]`); got != want || r.count(`.runway-low`) != 0 {
+		t.Errorf("runway = %q, want %q", got, want)
+	}
+	empty := newEnv(t, func(o *sim.Options, _ *Deps) { o.Empty = true })
+	if got := empty.browser().get("/apps").text(`[data-testid="runway"]`); got != "无运行中的应用" {
+		t.Errorf("no running app: %q", got)
+	}
+
+	loc := env.h.Catalog.For("zh", env.h.Location)
+	now := env.clock.Now()
+	running := func(price lightcc.Money) lightcc.Application {
+		return lightcc.Application{Status: lightcc.StatusRunning, BillingMode: lightcc.BillingPayAsYouGo, RentalPrice: price}
+	}
+	tests := []struct {
+		name string
+		b    lightcc.Balance
+		apps []lightcc.Application
+		low  bool
+		text string
+	}{
+		{"an hour left", lightcc.Balance{Balance: 198}, []lightcc.Application{running(198)}, true, "按当前消耗约可用至 " + loc.When(now.Add(time.Hour), now)},
+		{"just over two hours", lightcc.Balance{Balance: 300, Voucher: 100}, []lightcc.Application{running(198)}, false, ""},
+		{"stopped apps cost nothing", lightcc.Balance{Balance: 1}, []lightcc.Application{{Status: lightcc.StatusStopped, RentalPrice: 500}}, false, "无运行中的应用"},
+		{"packages are prepaid", lightcc.Balance{Balance: 1}, []lightcc.Application{{Status: lightcc.StatusRunning, BillingMode: lightcc.BillingDaily, RentalPrice: 5000}}, false, "无运行中的应用"},
+		{"nothing left", lightcc.Balance{Balance: -50}, []lightcc.Application{running(198)}, true, "按当前消耗约可用至 " + loc.When(now, now)},
+	}
+	for _, tt := range tests {
+		var p components.BalanceProps
+		env.h.addRunway(&p, tt.b, tt.apps, loc)
+		if p.RunwayLow != tt.low || (tt.text != "" && p.Runway != tt.text) {
+			t.Errorf("%s: %q low=%v", tt.name, p.Runway, p.RunwayLow)
+		}
+	}
+}
+
+func TestWelcomeInDemoMode(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	r := b.get("/apps")
+	if r.count(`[data-testid="welcome"] p`) != 3 {
+		t.Fatalf("welcome: %d sentences", r.count(`[data-testid="welcome"] p`))
+	}
+	if r := b.htmx(http.MethodPost, "/welcome/dismiss", nil); r.Code != http.StatusOK || r.Body.Len() != 0 {
+		t.Errorf("dismiss: %d", r.Code)
+	}
+	if b.get("/apps").count(`[data-testid="welcome"]`) != 0 {
+		t.Error("the welcome came back after dismissal")
+	}
+	real := newEnv(t, func(_ *sim.Options, d *Deps) { d.Demo = false })
+	if real.browser().get("/apps").count(`[data-testid="welcome"]`) != 0 {
+		t.Error("a welcome outside demo mode")
+	}
+}
+
+func TestErrorPagesSayWhatToDo(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	if got := b.get("/nope").text(`[data-testid="error-next"]`); !strings.Contains(got, "返回应用列表") {
+		t.Errorf("404 next step = %q", got)
+	}
+	env.sim.SetFault(sim.EpDetails, sim.Fault{HTTPStatus: 500})
+	r := b.get("/apps/" + sdApp)
+	if got := r.text(`[data-testid="error-next"]`); !strings.Contains(got, "稍后重试") || r.count(`a[href="/apps/`+sdApp+`"]`) == 0 {
+		t.Errorf("502 next step = %q, retry link %d", got, r.count(`a[href="/apps/`+sdApp+`"]`))
+	}
+	if got := env.browserAs(db.RoleViewer).get("/admin/users").text(`[data-testid="error-next"]`); !strings.Contains(got, "管理员") {
+		t.Errorf("403 next step = %q", got)
 	}
 }

@@ -215,6 +215,50 @@ func (z *Localizer) Time(t time.Time) string {
 	return t.In(z.Loc).Format("2006-01-02 15:04")
 }
 
+var weekdays = map[Lang][7]string{
+	Chinese: {"周日", "周一", "周二", "周三", "周四", "周五", "周六"},
+	English: {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
+}
+
+// When names a coming instant the short way people say it: "周五 03:40"
+// within a week, the date beyond ("2026-12-20 03:40").
+func (z *Localizer) When(t, now time.Time) string {
+	t = t.In(z.Loc)
+	if t.Sub(now) < 6*24*time.Hour {
+		return weekdays[z.Lang][t.Weekday()] + " " + t.Format("15:04")
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// Ago says how long ago an instant was: "刚刚", "3 分钟前", "2 小时前", "5 天前".
+func (z *Localizer) Ago(t, now time.Time) string {
+	d := now.Sub(t)
+	n := func(v time.Duration) string { return strconv.FormatInt(int64(v), 10) }
+	zh := z.Lang != English
+	switch {
+	case d < time.Minute:
+		if zh {
+			return "刚刚"
+		}
+		return "just now"
+	case d < time.Hour:
+		if zh {
+			return n(d/time.Minute) + " 分钟前"
+		}
+		return n(d/time.Minute) + " min ago"
+	case d < 48*time.Hour:
+		if zh {
+			return n(d/time.Hour) + " 小时前"
+		}
+		return n(d/time.Hour) + " h ago"
+	default:
+		if zh {
+			return n(d/(24*time.Hour)) + " 天前"
+		}
+		return n(d/(24*time.Hour)) + " days ago"
+	}
+}
+
 func groupThousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	if len(s) <= 3 {

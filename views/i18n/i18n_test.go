@@ -92,3 +92,25 @@ func TestFormatting(t *testing.T) {
 		t.Error("fallback localizer is not Chinese")
 	}
 }
+
+func TestWhenAndAgo(t *testing.T) {
+	c, _ := NewCatalog()
+	zone := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, zone) // a Friday
+	zh, en := c.For(Chinese, zone), c.For(English, zone)
+	tests := []struct{ got, want string }{
+		{zh.When(now.Add(17*time.Hour+40*time.Minute), now), "周六 03:40"},
+		{en.When(now.Add(17*time.Hour+40*time.Minute), now), "Sat 03:40"},
+		{zh.When(now.Add(10*24*time.Hour), now), "2026-12-14 10:00"},
+		{zh.Ago(now.Add(-20*time.Second), now), "刚刚"},
+		{zh.Ago(now.Add(-3*time.Minute), now), "3 分钟前"},
+		{en.Ago(now.Add(-3*time.Minute), now), "3 min ago"},
+		{zh.Ago(now.Add(-5*time.Hour), now), "5 小时前"},
+		{zh.Ago(now.Add(-72*time.Hour), now), "3 天前"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
