@@ -7,11 +7,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
 
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
@@ -47,29 +51,55 @@ func manyApps(n int) []lightcc.Application {
 	return apps
 }
 
-// BenchmarkAppsPage200 is the server time of the /apps page for an account
-// with 200 applications (full page, the upstream answering from memory).
-func BenchmarkAppsPage200(b *testing.B) {
+// benchConsole is the console on an upstream answering from memory, with
+// a signed-in administrator's cookies.
+func benchConsole(b *testing.B, apps int) (*echo.Echo, []*http.Cookie) {
+	b.Helper()
 	store, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer store.Close()
+	b.Cleanup(func() { store.Close() })
 	catalog, err := i18n.NewCatalog()
 	if err != nil {
 		b.Fatal(err)
 	}
 	zone, _ := time.LoadLocation("Asia/Shanghai")
+	sessions := store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef"))
+	sessions.UserIDKey = SessionUserKey
 	h := New(Deps{
-		Upstream: &fixedUpstream{apps: manyApps(200), balance: lightcc.Balance{Balance: 9999}},
-		Sessions: store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef")), DB: store, AppMeta: store,
-		Catalog: catalog, Location: zone, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Upstream: &fixedUpstream{apps: manyApps(apps), balance: lightcc.Balance{Balance: 9999}},
+		Sessions: sessions, DB: store, AppMeta: store, Users: store, Owners: store, Audit: store,
+		Catalog: catalog, Location: zone, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PasswordCost: bcrypt.MinCost,
 	})
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if _, err := store.CreateUser(context.Background(), "admin", string(hash), db.RoleAdmin, time.Now()); err != nil {
+		b.Fatal(err)
+	}
 	e := echo.New()
 	h.Register(e)
-	first := httptest.NewRecorder()
-	e.ServeHTTP(first, httptest.NewRequest(http.MethodGet, "/apps", nil))
-	cookies := first.Result().Cookies()
+	get := httptest.NewRecorder()
+	e.ServeHTTP(get, httptest.NewRequest(http.MethodGet, "/login", nil))
+	cookies := get.Result().Cookies()
+	token := regexp.MustCompile(`name="csrf-token" content="([^"]+)"`).FindStringSubmatch(get.Body.String())[1]
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"_csrf": {token}, "username": {"admin"}, "password": {testPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		b.Fatalf("sign in: %d", rec.Code)
+	}
+	return e, rec.Result().Cookies()
+}
+
+// BenchmarkAppsPage200 is the server time of the /apps page for an account
+// with 200 applications (full page, the upstream answering from memory).
+func BenchmarkAppsPage200(b *testing.B) {
+	e, cookies := benchConsole(b, 200)
+	size := 0
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -82,5 +112,7 @@ func BenchmarkAppsPage200(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d", rec.Code)
 		}
+		size = rec.Body.Len()
 	}
+	b.ReportMetric(float64(size), "html-bytes")
 }
