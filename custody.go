@@ -28,6 +28,9 @@ type custody struct {
 	simURL  string // the simulator; "" when LIGHTCC_API_KEY is set
 	opts    []lightcc.Option
 	log     *slog.Logger
+	// switched, when set, is called after the client changes (to drop
+	// cached answers made with the old key).
+	switched func()
 
 	mu     sync.Mutex
 	status handlers.KeyStatus
@@ -61,6 +64,9 @@ func (k *custody) use(base, key string, st handlers.KeyStatus) error {
 		k.sw.Set(c)
 	}
 	k.status = st
+	if k.switched != nil {
+		k.switched()
+	}
 	return nil
 }
 

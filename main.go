@@ -105,6 +105,8 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	if err := keys.load(ctx); err != nil {
 		return err
 	}
+	upstream := lightcc.NewCached(keys.sw, lightcc.TTLs{}, nil)
+	keys.switched = upstream.Invalidate
 	if keys.Status(ctx).Demo {
 		logger.Info("demo mode: no API key configured, using the built-in simulator", "simulator", keys.simURL)
 	}
@@ -120,7 +122,7 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	handlers.New(handlers.Deps{
-		Upstream: keys.sw, Keys: keys, Sessions: sessions, DB: store, AppMeta: store, Catalogue: store, Launches: store,
+		Upstream: upstream, Keys: keys, Sessions: sessions, DB: store, AppMeta: store, Catalogue: store, Launches: store,
 		Users: store, Owners: store, Audit: store, Covers: covers, Catalog: catalog, Location: cfg.Location,
 		Logger: logger, PageTimeout: cfg.Timeout + 2*time.Second, SecureCookies: cfg.CookieSecure,
 		LinkTemplate: cfg.LinkTemplate, SetupCode: setupCode,

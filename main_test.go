@@ -47,7 +47,8 @@ func startConsoleWith(t *testing.T, dbPath string, env map[string]string) (strin
 	ready := make(chan string, 1)
 	cfg.onReady = func(addr string) { ready <- addr }
 	// State changes in seconds, as in demo mode, but quick enough for a test.
-	cfg.simDelays = sim.Delays{Create: 3 * time.Second, Start: 2 * time.Second, Stop: 2 * time.Second, Restart: 2 * time.Second}
+	// Stopping lasts long enough for a test to see 关机中 on a busy machine.
+	cfg.simDelays = sim.Delays{Create: 3 * time.Second, Start: 2 * time.Second, Stop: 5 * time.Second, Restart: 2 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &syncLog{}

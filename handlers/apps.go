@@ -60,11 +60,17 @@ func (h *Handlers) appsPage(c echo.Context) error {
 		Filtered: state != lightcc.RunningAll || mine,
 	}
 	status := http.StatusOK
-	if listErr != nil {
+	now := h.Now()
+	var stale *lightcc.StaleError
+	switch {
+	case errors.As(listErr, &stale):
+		// LightCC failed, but the list from a moment ago is worth showing.
+		vm.Stale = rs.Loc.T("apps.stale", map[string]any{"Minutes": int(now.Sub(stale.At).Minutes())})
+		h.Logger.WarnContext(ctx, "application list: serving a stale copy", "err", listErr)
+	case listErr != nil:
 		status, vm.Error = explain(listErr, rs.Loc)
 		h.Logger.WarnContext(ctx, "application list unavailable", "err", listErr)
 	}
-	now := h.Now()
 	fresh := c.QueryParam("new") // the application just launched, highlighted
 	for _, a := range apps {
 		if mine && (rs.User == nil || owners[a.ID].UserID != rs.User.ID) {

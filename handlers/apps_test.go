@@ -434,7 +434,12 @@ func TestCardPolling(t *testing.T) {
 	if st := r.doc.Find(`[data-testid="app-card"]`).AttrOr("data-status", ""); st != "creating" || r.count(`[hx-trigger="every 3s"]`) != 1 {
 		t.Errorf("creating card: %q", st)
 	}
+	// A blip is absorbed by the client's retry; an outage keeps the card.
 	env.sim.SetFault(sim.EpList, sim.Fault{HTTPStatus: 500, Times: 1})
+	if r := b.htmx(http.MethodGet, "/apps/"+id+"/card", nil); r.Code != http.StatusOK {
+		t.Errorf("poll during a blip: %d (want 200: the retry got it)", r.Code)
+	}
+	env.sim.SetFault(sim.EpList, sim.Fault{HTTPStatus: 500, Times: 3})
 	if r := b.htmx(http.MethodGet, "/apps/"+id+"/card", nil); r.Code != http.StatusNoContent {
 		t.Errorf("poll during an outage: %d (want 204: keep the card)", r.Code)
 	}

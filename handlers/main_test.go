@@ -57,6 +57,12 @@ func (s *syncBuffer) String() string {
 
 type envOption func(*sim.Options, *Deps)
 
+// cachedMarker asks newEnv for the cache in front of the client.
+type cachedMarker struct{ Upstream }
+
+// withCache is the env option for the production arrangement.
+func withCache(_ *sim.Options, d *Deps) { d.Upstream = &cachedMarker{} }
+
 func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
@@ -90,6 +96,10 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	logBuf := &syncBuffer{}
 	if deps.Upstream == nil {
 		deps.Upstream = client
+	}
+	if _, ok := deps.Upstream.(*cachedMarker); ok {
+		// The production arrangement: the cache in front of the client.
+		deps.Upstream = lightcc.NewCached(client, lightcc.TTLs{}, clock.Now)
 	}
 	sessions := store.NewSessionStore([]byte("0123456789abcdef0123456789abcdef"))
 	sessions.UserIDKey = SessionUserKey

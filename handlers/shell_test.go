@@ -371,3 +371,30 @@ func TestErrorPagesSayWhatToDo(t *testing.T) {
 		t.Errorf("403 next step = %q", got)
 	}
 }
+
+func TestWithTheCache(t *testing.T) {
+	env := newEnv(t, withCache)
+	b := env.browser()
+	b.get("/apps")
+	calls := env.sim.Calls(sim.EpList)
+	b.get("/apps")
+	b.get("/apps?state=")
+	if n := env.sim.Calls(sim.EpList) - calls; n != 0 {
+		t.Errorf("pages within 2 s made %d list calls", n)
+	}
+	// A person sees the result of what they just did, cache or not.
+	r := b.htmx(http.MethodPost, "/apps/"+sdApp+"/stop", nil)
+	if st := r.doc.Find(`[data-testid="app-card"]`).AttrOr("data-status", ""); st != "stopping" {
+		t.Errorf("card after stop: %q", st)
+	}
+	if st := b.get("/apps").doc.Find(`[data-app-id="` + sdApp + `"]`).AttrOr("data-status", ""); st != "stopping" {
+		t.Errorf("list after stop: %q", st)
+	}
+	// LightCC down: the last list, marked with its age, instead of nothing.
+	env.clock.Advance(3 * time.Minute)
+	env.sim.SetFault(sim.EpList, sim.Fault{HTTPStatus: 503})
+	r = b.get("/apps")
+	if r.Code != http.StatusOK || r.count(`[data-testid="app-card"]`) != 4 || !strings.Contains(r.text(`[data-testid="apps-stale"]`), "3 分钟前") {
+		t.Errorf("stale: %d, %d cards, %q", r.Code, r.count(`[data-testid="app-card"]`), r.text(`[data-testid="apps-stale"]`))
+	}
+}

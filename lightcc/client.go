@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -238,11 +239,63 @@ type envelope struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// Retries: a GET that fails for want of an answer (transport error, HTTP
+// 5xx) is asked again at most maxRetries times, after a jittered backoff,
+// while the caller's deadline leaves room. Anything else is never retried:
+// a POST could rent, stop or destroy twice.
+const (
+	maxRetries = 2
+	retryBase  = 150 * time.Millisecond
+	minAttempt = 200 * time.Millisecond // an attempt with less time left is not worth starting
+)
+
 func (c *Client) do(ctx context.Context, cl call) (err error) {
 	start := time.Now()
 	if c.observe != nil {
 		defer func() { c.observe(cl.endpoint, time.Since(start), err) }()
 	}
+	for attempt := 0; ; attempt++ {
+		err = c.once(ctx, cl)
+		if err == nil || cl.method != http.MethodGet || attempt == maxRetries || !retryable(err) {
+			return err
+		}
+		wait := backoff(attempt)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait+minAttempt {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// retryable: no answer came (refused, reset) or the upstream failed (5xx).
+// A timeout is not retried: it has already spent the time there was.
+func retryable(err error) bool {
+	var se *StatusError
+	switch {
+	case errors.Is(err, ErrTimeout):
+		return false
+	case errors.As(err, &se):
+		return se.StatusCode >= 500
+	default:
+		return errors.Is(err, ErrTransport)
+	}
+}
+
+// backoff is retryBase doubled per attempt, jittered by ±50% so a team's
+// browsers do not retry in step.
+func backoff(attempt int) time.Duration {
+	d := retryBase << attempt
+	return d/2 + time.Duration(rand.Int64N(int64(d)))
+}
+
+// once is one round trip, bounded by the client's per-call timeout.
+func (c *Client) once(ctx context.Context, cl call) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 

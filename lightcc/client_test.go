@@ -503,3 +503,119 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// flaky answers failStatus to the first failures requests, then body.
+type flaky struct {
+	mu         sync.Mutex
+	n          int
+	failures   int
+	failStatus int
+	body       string
+}
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.n++
+	fail := f.n <= f.failures
+	f.mu.Unlock()
+	if fail {
+		w.WriteHeader(f.failStatus)
+		return
+	}
+	io.WriteString(w, f.body)
+}
+
+func (f *flaky) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+func TestRetries(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		failures  int
+		status    int
+		call      func(*Client) error
+		wantCalls int
+		wantErr   bool
+	}{
+		{"GET recovers after two 502s", 2, 502, func(c *Client) error { _, err := c.Balance(ctx); return err }, 3, false},
+		{"GET gives up after three tries", 5, 503, func(c *Client) error { _, err := c.Balance(ctx); return err }, 3, true},
+		{"GET does not retry a 404", 5, 404, func(c *Client) error { _, err := c.Balance(ctx); return err }, 1, true},
+		{"POST is never retried", 1, 502, func(c *Client) error { return c.StopApplication(ctx, "1") }, 1, true},
+		{"create is never retried", 1, 500, func(c *Client) error { _, err := c.CreateApplication(ctx, CreateRequest{}); return err }, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &flaky{failures: tt.failures, failStatus: tt.status, body: docSample(t, "balance")}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			c, _ := New(srv.URL, testKey)
+			err := tt.call(c)
+			if (err != nil) != tt.wantErr || f.count() != tt.wantCalls {
+				t.Errorf("err %v, %d requests; want error %v, %d requests", err, f.count(), tt.wantErr, tt.wantCalls)
+			}
+		})
+	}
+	t.Run("a business refusal is an answer, not retried", func(t *testing.T) {
+		c, rc := newTestClient(t, `{"code":500,"msg":"余额不足"}`)
+		if _, err := c.Balance(ctx); err == nil || len(rc.reqs) != 1 {
+			t.Errorf("err %v, %d requests", err, len(rc.reqs))
+		}
+	})
+	t.Run("connection refused is retried within the deadline", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		addr := srv.URL
+		srv.Close()
+		c, _ := New(addr, testKey)
+		start := time.Now()
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := c.Balance(cctx); !errors.Is(err, ErrTransport) {
+			t.Errorf("err %v", err)
+		}
+		if took := time.Since(start); took < 150*time.Millisecond || took > 3*time.Second {
+			t.Errorf("two backoffs took %v", took)
+		}
+	})
+	t.Run("no retry past the caller's deadline", func(t *testing.T) {
+		f := &flaky{failures: 5, failStatus: 502, body: docSample(t, "balance")}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		c, _ := New(srv.URL, testKey)
+		cctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		c.Balance(cctx)
+		if took := time.Since(start); took > 300*time.Millisecond || f.count() > 2 {
+			t.Errorf("took %v with %d requests past a 250 ms deadline", took, f.count())
+		}
+	})
+	t.Run("a timeout is not retried", func(t *testing.T) {
+		release := make(chan struct{})
+		var n int
+		var mu sync.Mutex
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			n++
+			mu.Unlock()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		defer close(release)
+		c, _ := New(srv.URL, testKey, WithTimeout(50*time.Millisecond))
+		if _, err := c.Balance(ctx); !errors.Is(err, ErrTimeout) {
+			t.Errorf("err %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if n != 1 {
+			t.Errorf("%d requests after a timeout", n)
+		}
+	})
+}
