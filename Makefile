@@ -4,7 +4,7 @@ FUZZTIME ?= 3s
 GOFILES   = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './data/*')
 
 .DEFAULT_GOAL := help
-.PHONY: help run simulate build screenshots test lint vet fmt fmt-check staticcheck generate generate-check vendor-check unit fuzz bench docker clean
+.PHONY: help run simulate build screenshots load test lint vet fmt fmt-check staticcheck generate generate-check vendor-check unit fuzz bench docker clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ fuzz: ## Run every fuzz target briefly (FUZZTIME each)
 
 screenshots: ## Refresh docs/screenshots/ from the browser journeys (needs Chromium)
 	SCREENSHOTS=1 $(GO) test -count=1 -run '^TestJourney' .
+
+load: ## Load the console (viewers polling /apps against the simulator with upstream latency) and print the figures
+	$(GO) run . load
 
 bench: ## Benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
