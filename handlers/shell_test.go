@@ -387,7 +387,7 @@ func TestWithTheCache(t *testing.T) {
 	if st := r.doc.Find(`[data-testid="app-card"]`).AttrOr("data-status", ""); st != "stopping" {
 		t.Errorf("card after stop: %q", st)
 	}
-	if st := b.get("/apps").doc.Find(`[data-app-id="` + sdApp + `"]`).AttrOr("data-status", ""); st != "stopping" {
+	if st := b.get("/apps").doc.Find(`[data-app-id="`+sdApp+`"]`).AttrOr("data-status", ""); st != "stopping" {
 		t.Errorf("list after stop: %q", st)
 	}
 	// LightCC down: the last list, marked with its age, instead of nothing.
