@@ -124,7 +124,7 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 	handlers.New(handlers.Deps{
 		Upstream: upstream, Keys: keys, Sessions: sessions, DB: store, AppMeta: store, Catalogue: store, Launches: store,
 		Users: store, Owners: store, Audit: store, Covers: covers, Catalog: catalog, Location: cfg.Location,
-		Logger: logger, PageTimeout: cfg.Timeout + 2*time.Second, SecureCookies: cfg.CookieSecure,
+		Logger: logger, PageTimeout: cfg.Timeout + time.Second, SecureCookies: cfg.CookieSecure,
 		LinkTemplate: cfg.LinkTemplate, SetupCode: setupCode,
 	}).Register(e)
 

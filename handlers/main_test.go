@@ -36,7 +36,14 @@ type testEnv struct {
 	logBuf   *syncBuffer
 	sessions *db.SessionStore
 	users    map[db.Role]db.User // one account per role: "admin", "member", "viewer"
+	sw       *lightcc.Switch     // set by withSwitch
 }
+
+// switchMarker asks newEnv for a lightcc.Switch in front of the client.
+type switchMarker struct{ Upstream }
+
+// withSwitch puts a Switch in front of the client (env.sw).
+func withSwitch(_ *sim.Options, d *Deps) { d.Upstream = &switchMarker{} }
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -97,6 +104,12 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	if deps.Upstream == nil {
 		deps.Upstream = client
 	}
+	var sw *lightcc.Switch
+	if _, ok := deps.Upstream.(*switchMarker); ok {
+		// A switch in front of the client, so a test can pull the plug.
+		sw = lightcc.NewSwitch(client)
+		deps.Upstream = sw
+	}
 	if _, ok := deps.Upstream.(*cachedMarker); ok {
 		// The production arrangement: the cache in front of the client.
 		deps.Upstream = lightcc.NewCached(client, lightcc.TTLs{}, clock.Now)
@@ -116,7 +129,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	h := New(deps)
 	e := echo.New()
 	h.Register(e)
-	env := &testEnv{t: t, sim: s, clock: clock, db: store, echo: e, h: h, logBuf: logBuf, sessions: sessions}
+	env := &testEnv{t: t, sim: s, clock: clock, db: store, echo: e, h: h, logBuf: logBuf, sessions: sessions, sw: sw}
 	env.users = map[db.Role]db.User{}
 	for _, r := range []db.Role{db.RoleAdmin, db.RoleMember, db.RoleViewer} {
 		env.users[r] = env.addUser(string(r), r)

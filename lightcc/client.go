@@ -114,7 +114,7 @@ func (c *Client) StopApplication(ctx context.Context, aID string) error {
 func (c *Client) TimedStopApplication(ctx context.Context, aID string, at time.Time) error {
 	q := url.Values{"stopTime": {FormatDateTime(at, c.loc)}}
 	return c.do(ctx, call{op: "timed stop application " + aID, endpoint: "openTimedStopApplication", method: http.MethodGet,
-		path: "/equipment/deviceServer/openTimedStopApplication/" + url.PathEscape(aID), query: q})
+		path: "/equipment/deviceServer/openTimedStopApplication/" + url.PathEscape(aID), query: q, write: true})
 }
 
 // DestroyApplication deletes an application and all its data, irreversibly.
@@ -230,6 +230,7 @@ type call struct {
 	out      any     // where data is decoded; nil when the endpoint's data is not needed
 	msgOut   *string // where msg is copied (create answers its id there)
 	nullOK   bool    // a missing or null data is fine (lists)
+	write    bool    // changes something though it is a GET (timed stop): never retried
 }
 
 // envelope is the wrapper around every answer.
@@ -239,10 +240,11 @@ type envelope struct {
 	Data json.RawMessage `json:"data"`
 }
 
-// Retries: a GET that fails for want of an answer (transport error, HTTP
-// 5xx) is asked again at most maxRetries times, after a jittered backoff,
-// while the caller's deadline leaves room. Anything else is never retried:
-// a POST could rent, stop or destroy twice.
+// Retries: a read (a GET) that fails for want of an answer (transport
+// error, HTTP 5xx) is asked again at most maxRetries times, after a
+// jittered backoff, while the caller's deadline leaves room. A write is
+// never retried, including the timed stop the API exposes as a GET: it
+// could rent, stop or destroy twice.
 const (
 	maxRetries = 2
 	retryBase  = 150 * time.Millisecond
@@ -256,7 +258,7 @@ func (c *Client) do(ctx context.Context, cl call) (err error) {
 	}
 	for attempt := 0; ; attempt++ {
 		err = c.once(ctx, cl)
-		if err == nil || cl.method != http.MethodGet || attempt == maxRetries || !retryable(err) {
+		if err == nil || cl.method != http.MethodGet || cl.write || attempt == maxRetries || !retryable(err) {
 			return err
 		}
 		wait := backoff(attempt)

@@ -545,6 +545,7 @@ func TestRetries(t *testing.T) {
 		{"GET gives up after three tries", 5, 503, func(c *Client) error { _, err := c.Balance(ctx); return err }, 3, true},
 		{"GET does not retry a 404", 5, 404, func(c *Client) error { _, err := c.Balance(ctx); return err }, 1, true},
 		{"POST is never retried", 1, 502, func(c *Client) error { return c.StopApplication(ctx, "1") }, 1, true},
+		{"the timed stop, a write by GET, is never retried", 1, 502, func(c *Client) error { return c.TimedStopApplication(ctx, "1", time.Now()) }, 1, true},
 		{"create is never retried", 1, 500, func(c *Client) error { _, err := c.CreateApplication(ctx, CreateRequest{}); return err }, 1, true},
 	}
 	for _, tt := range tests {
