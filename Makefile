@@ -50,6 +50,9 @@ fuzz: ## Run every fuzz target briefly (FUZZTIME each)
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeEnvelope$$' -fuzztime=$(FUZZTIME) ./lightcc/
 	$(GO) test -run='^$$' -fuzz='^FuzzNegotiate$$' -fuzztime=$(FUZZTIME) ./views/i18n/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStopTime$$' -fuzztime=$(FUZZTIME) ./handlers/
+	$(GO) test -run='^$$' -fuzz='^FuzzLaunchForm$$' -fuzztime=$(FUZZTIME) ./handlers/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseYuan$$' -fuzztime=$(FUZZTIME) ./handlers/
+	$(GO) test -run='^$$' -fuzz='^FuzzNewAccount$$' -fuzztime=$(FUZZTIME) ./handlers/
 
 screenshots: ## Refresh docs/screenshots/ from the browser journeys (needs Chromium)
 	SCREENSHOTS=1 $(GO) test -count=1 -run '^TestJourney' .

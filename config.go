@@ -32,6 +32,7 @@ type config struct {
 	Secret        string // DASHBOARD_SECRET, or generated and kept beside the database
 	Timeout       time.Duration
 	CoverHosts    []string // hosts cover pictures may be fetched from
+	MetricsAddr   string   // DASHBOARD_METRICS_ADDR: also serve /metrics there, without sign-in
 	CookieSecure  bool
 	LogLevel      slog.Level
 	Demo          bool   // no LIGHTCC_API_KEY: the simulator runs (demo mode unless a key is stored)
@@ -64,6 +65,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	timeout := fs.String("timeout", env("LIGHTCC_TIMEOUT", "10s"), "timeout of one upstream call (LIGHTCC_TIMEOUT)")
 	secure := fs.Bool("cookie-secure", env("DASHBOARD_COOKIE_SECURE", "") == "1", "mark cookies Secure even on plain HTTP, behind a TLS proxy (DASHBOARD_COOKIE_SECURE=1)")
 	coverHosts := fs.String("cover-hosts", env("LIGHTCC_COVER_HOSTS", "minio.lightcc.cloud"), "comma-separated hosts cover pictures may be fetched from (LIGHTCC_COVER_HOSTS)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("DASHBOARD_METRICS_ADDR", ""), "also serve Prometheus metrics on this host:port, without sign-in (DASHBOARD_METRICS_ADDR)")
 	level := fs.String("log-level", env("DASHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (DASHBOARD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -105,6 +107,11 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	c.Location = loc
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("DASHBOARD_ADDR %q is not host:port", c.Addr)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("DASHBOARD_METRICS_ADDR %q is not host:port", c.MetricsAddr)
+		}
 	}
 	if c.DBPath == "" {
 		bad("DASHBOARD_DB is empty")

@@ -44,6 +44,8 @@ func main() {
 		if cfg, err = loadConfig(os.Args[2:], os.Getenv, os.Stderr); err == nil {
 			err = runHealthcheck(ctx, cfg.Addr)
 		}
+	case len(os.Args) > 1 && os.Args[1] == "load":
+		err = runLoad(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	default:
 		var cfg config
 		if cfg, err = loadConfig(os.Args[1:], os.Getenv, os.Stderr); err == nil {
@@ -82,12 +84,13 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 
 	go store.RunTokenSweeper(ctx, time.Hour, 24*time.Hour)
 
+	metrics := handlers.NewMetrics(sessions.Count)
 	box, err := db.NewSecretBox([]byte(secret))
 	if err != nil {
 		return err
 	}
 	keys := &custody{store: store, box: box, envKey: cfg.APIKey, baseURL: cfg.BaseURL, log: logger,
-		opts: []lightcc.Option{lightcc.WithTimeout(cfg.Timeout), lightcc.WithLocation(cfg.Location)}}
+		opts: []lightcc.Option{lightcc.WithTimeout(cfg.Timeout), lightcc.WithLocation(cfg.Location), lightcc.WithObserver(metrics.ObserveUpstream)}}
 	covers := modeCovers{keys: keys, real: cover.New(store.Covers(), cover.Options{AllowedHosts: cfg.CoverHosts, Logger: logger})}
 	if cfg.APIKey == "" {
 		// Without LIGHTCC_API_KEY the simulator runs, for demo mode until an
@@ -106,6 +109,7 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 		return err
 	}
 	upstream := lightcc.NewCached(keys.sw, lightcc.TTLs{}, nil)
+	upstream.Observe = metrics.ObserveRead
 	keys.switched = upstream.Invalidate
 	if keys.Status(ctx).Demo {
 		logger.Info("demo mode: no API key configured, using the built-in simulator", "simulator", keys.simURL)
@@ -125,7 +129,7 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 		Upstream: upstream, Keys: keys, Sessions: sessions, DB: store, AppMeta: store, Catalogue: store, Launches: store,
 		Users: store, Owners: store, Audit: store, Covers: covers, Catalog: catalog, Location: cfg.Location,
 		Logger: logger, PageTimeout: cfg.Timeout + time.Second, SecureCookies: cfg.CookieSecure,
-		LinkTemplate: cfg.LinkTemplate, SetupCode: setupCode,
+		LinkTemplate: cfg.LinkTemplate, SetupCode: setupCode, Metrics: metrics,
 	}).Register(e)
 
 	srv := &http.Server{
@@ -135,6 +139,17 @@ func run(ctx context.Context, cfg config, logOut io.Writer) error {
 		WriteTimeout:      cfg.Timeout + 30*time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.MetricsAddr != "" {
+		m := echo.New()
+		m.HideBanner, m.HidePort = true, true
+		m.GET("/metrics", metrics.Handler())
+		msrv := &http.Server{Handler: m, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := serve(ctx, msrv, cfg.MetricsAddr, logger, nil); err != nil {
+				logger.Error("metrics server", "err", err)
+			}
+		}()
 	}
 	return serve(ctx, srv, cfg.Addr, logger, cfg.onReady)
 }

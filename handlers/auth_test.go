@@ -437,3 +437,28 @@ func TestUnknownPagesAreNotFoundForEveryRole(t *testing.T) {
 		t.Errorf("signed out: %d, want the sign-in page", r.Code)
 	}
 }
+
+func TestUnsafeRequestsAreRateLimitedPerUser(t *testing.T) {
+	env := newEnv(t)
+	b := env.browserAs(db.RoleMember)
+	var limited int
+	for range unsafeBurst + 10 {
+		r := b.htmx(http.MethodPost, "/welcome/dismiss", nil)
+		if r.Code == http.StatusTooManyRequests {
+			limited++
+			if !strings.Contains(r.text(".toast"), "操作太频繁") {
+				t.Fatalf("429 without a message: %s", r.Body)
+			}
+		}
+	}
+	if limited == 0 {
+		t.Fatal("no request was limited")
+	}
+	// Another person is not slowed down by this one, and reading goes on.
+	if r := env.browserAs(db.RoleViewer).htmx(http.MethodPost, "/welcome/dismiss", nil); r.Code != http.StatusOK {
+		t.Errorf("another user: %d", r.Code)
+	}
+	if r := b.get("/apps"); r.Code != http.StatusOK {
+		t.Errorf("reading while limited: %d", r.Code)
+	}
+}

@@ -140,6 +140,8 @@ type Deps struct {
 	SetupCode string
 	// PasswordCost is the bcrypt cost (tests lower it).
 	PasswordCost int
+	// Metrics, when set, are measured and served at /metrics to admins.
+	Metrics *Metrics
 	Catalog      *i18n.Catalog
 	Location     *time.Location // the zone times are shown in
 	Demo         bool           // running on the built-in simulator

@@ -144,3 +144,33 @@ func (h *Handlers) requestLogger() echo.MiddlewareFunc {
 		},
 	})
 }
+
+// Unsafe requests per user: a steady rate and a burst, enough for any
+// person clicking, too few for a runaway script.
+const (
+	unsafeRate  = 5
+	unsafeBurst = 20
+)
+
+// limitUnsafe rate-limits each signed-in user's unsafe requests; reads
+// are not limited. A refused request does nothing and says so (429).
+func (h *Handlers) limitUnsafe() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool {
+			switch c.Request().Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return true
+			}
+			return requestOf(c).User == nil
+		},
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: unsafeRate, Burst: unsafeBurst, ExpiresIn: 5 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			return fmt.Sprint(requestOf(c).User.ID), nil
+		},
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			return &userError{status: http.StatusTooManyRequests, msgKey: "error.too_many"}
+		},
+	})
+}

@@ -34,6 +34,9 @@ func (h *Handlers) Register(e *echo.Echo) {
 		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
 		h.withState,
 	)
+	if h.Metrics != nil {
+		e.Use(h.Metrics.middleware)
+	}
 
 	// Open to everyone: health checks and the embedded assets.
 	e.GET("/healthz", h.healthz)
@@ -47,7 +50,7 @@ func (h *Handlers) Register(e *echo.Echo) {
 	pg.POST("/setup", h.setupPage)
 
 	// Signed in: every role may look, launchers included.
-	in := pg.Group("", h.withUser)
+	in := pg.Group("", h.withUser, h.limitUnsafe())
 	in.POST("/logout", h.logout)
 	in.POST("/welcome/dismiss", h.dismissWelcome)
 	in.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
@@ -82,4 +85,7 @@ func (h *Handlers) Register(e *echo.Echo) {
 	in.POST("/admin/settings/key", h.setKey, isAdmin)
 	in.POST("/admin/settings/test", h.testKey, isAdmin)
 	in.GET("/audit", h.auditPage, isAdmin)
+	if h.Metrics != nil {
+		in.GET("/metrics", h.Metrics.Handler(), isAdmin)
+	}
 }

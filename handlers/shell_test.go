@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -396,5 +397,38 @@ func TestWithTheCache(t *testing.T) {
 	r = b.get("/apps")
 	if r.Code != http.StatusOK || r.count(`[data-testid="app-card"]`) != 4 || !strings.Contains(r.text(`[data-testid="apps-stale"]`), "3 分钟前") {
 		t.Errorf("stale: %d, %d cards, %q", r.Code, r.count(`[data-testid="app-card"]`), r.text(`[data-testid="apps-stale"]`))
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	env := newEnv(t, func(_ *sim.Options, d *Deps) {
+		d.Metrics = NewMetrics(func(context.Context) (int, error) { return 3, nil })
+	})
+	env.h.Metrics.ObserveUpstream("openApplication", 120*time.Millisecond, nil)
+	env.h.Metrics.ObserveUpstream("openSelectBalance", time.Second, &lightcc.APIError{Code: 500, Msg: "x"})
+	env.h.Metrics.ObserveRead("openApplication", "coalesced")
+	admin := env.browser()
+	admin.get("/apps")
+	r := admin.get("/metrics")
+	if r.Code != http.StatusOK {
+		t.Fatalf("/metrics for an admin: %d", r.Code)
+	}
+	for _, want := range []string{
+		`lightcc_upstream_requests_total{endpoint="openApplication",outcome="ok"} 1`,
+		`lightcc_upstream_requests_total{endpoint="openSelectBalance",outcome="refused"} 1`,
+		`dashboard_upstream_reads_total{endpoint="openApplication",how="coalesced"} 1`,
+		`dashboard_http_request_duration_seconds_count{code="200",method="GET",route="/apps"}`,
+		`dashboard_sessions_active 3`,
+		`lightcc_upstream_request_duration_seconds_bucket{endpoint="openApplication",le="0.25"} 1`,
+	} {
+		if !strings.Contains(r.Body.String(), want) {
+			t.Errorf("no %s", want)
+		}
+	}
+	if r := env.browserAs(db.RoleMember).get("/metrics"); r.Code != http.StatusForbidden {
+		t.Errorf("/metrics for a member: %d", r.Code)
+	}
+	if strings.Contains(r.Body.String(), sdApp) {
+		t.Error("an application id became a label")
 	}
 }
