@@ -141,11 +141,11 @@ type Deps struct {
 	// PasswordCost is the bcrypt cost (tests lower it).
 	PasswordCost int
 	// Metrics, when set, are measured and served at /metrics to admins.
-	Metrics *Metrics
-	Catalog      *i18n.Catalog
-	Location     *time.Location // the zone times are shown in
-	Demo         bool           // running on the built-in simulator
-	Logger       *slog.Logger
+	Metrics  *Metrics
+	Catalog  *i18n.Catalog
+	Location *time.Location // the zone times are shown in
+	Demo     bool           // running on the built-in simulator
+	Logger   *slog.Logger
 	// PageTimeout bounds the upstream calls one page makes.
 	PageTimeout time.Duration
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a TLS proxy).
