@@ -47,8 +47,10 @@ func TestLoadReportsFigures(t *testing.T) {
 	if v := figure("errors 5xx"); v != "0" {
 		t.Errorf("errors 5xx = %s\n%s", v, report)
 	}
-	if v, err := strconv.ParseFloat(figure("list calls per 2 s"), 64); err != nil || v <= 0 {
-		t.Errorf("list calls per 2 s = %v (%v)\n%s", v, err, report)
+	// The list is cached for 2 s: a run as long as the TTL may see no fetch
+	// after the cold one, but never more than the target.
+	if v, err := strconv.ParseFloat(figure("list calls per 2 s"), 64); err != nil || v > 2 {
+		t.Errorf("list calls per 2 s = %v (%v), want ≤ 2\n%s", v, err, report)
 	}
 }
 

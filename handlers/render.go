@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"net/url"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -19,7 +20,8 @@ import (
 // everything else gets the whole page. The output is buffered so a failing
 // component never leaves half a page behind a 200.
 func (h *Handlers) render(c echo.Context, status int, page templ.Component, fragment ...string) error {
-	var buf bytes.Buffer
+	buf := getBuffer()
+	defer putBuffer(buf)
 	ctx := c.Request().Context()
 	var err error
 	if requestOf(c).HX.WantsFragment() {
@@ -27,9 +29,9 @@ func (h *Handlers) render(c echo.Context, status int, page templ.Component, frag
 		if len(fragment) > 0 && fragment[0] != "" {
 			id = fragment[0]
 		}
-		err = templ.RenderFragments(ctx, &buf, page, id)
+		err = templ.RenderFragments(ctx, buf, page, id)
 	} else {
-		err = page.Render(ctx, &buf)
+		err = page.Render(ctx, buf)
 	}
 	if err != nil {
 		return err
@@ -40,11 +42,26 @@ func (h *Handlers) render(c echo.Context, status int, page templ.Component, frag
 // renderPart writes a component that is a fragment by design (a widget
 // polled by htmx), whatever the request.
 func (h *Handlers) renderPart(c echo.Context, status int, part templ.Component) error {
-	var buf bytes.Buffer
-	if err := part.Render(c.Request().Context(), &buf); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := part.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	return h.writeHTML(c, status, buf.Bytes())
+}
+
+// Render buffers are reused: a page of many cards is hundreds of
+// kilobytes, and growing a fresh buffer for each one dominated its cost.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 {
+		return // an outlier: let it go rather than hold 4 MB forever
+	}
+	b.Reset()
+	buffers.Put(b)
 }
 
 func (h *Handlers) writeHTML(c echo.Context, status int, b []byte) error {
