@@ -127,10 +127,11 @@ func (p loadPlan) run(ctx context.Context, stdout io.Writer) (err error) {
 	}
 
 	// Signing in reaches no upstream, so the first /apps finds the cache empty.
-	listedBefore := upstream.Calls(sim.EpList)
+	var r loadResult
+	r.listedBefore = upstream.Calls(sim.EpList)
 	start := time.Now()
 	status, err := loadGet(ctx, viewers[0], con.base+"/apps")
-	cold := time.Since(start)
+	r.cold = time.Since(start)
 	if err != nil {
 		return fmt.Errorf("load: cold /apps: %w", err)
 	}
@@ -139,10 +140,10 @@ func (p loadPlan) run(ctx context.Context, stdout io.Writer) (err error) {
 	}
 
 	before := loadCallCounts(upstream)
-	tally, elapsed := p.reload(ctx, viewers, con.base+"/apps")
-	calls := loadCallCounts(upstream)
+	r.tally, r.elapsed = p.reload(ctx, viewers, con.base+"/apps")
+	r.calls = loadCallCounts(upstream)
 	for ep, n := range before {
-		calls[ep] -= n
+		r.calls[ep] -= n
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("load: interrupted: %w", ctx.Err())
@@ -152,55 +153,69 @@ func (p loadPlan) run(ctx context.Context, stdout io.Writer) (err error) {
 		return errors.New("load: the console exited during the run")
 	default:
 	}
-	rss, peak := loadRSS(con.pid)
+	r.rss, r.peak = loadRSS(con.pid)
+	return p.report(stdout, r)
+}
 
-	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+// loadResult is what a run measured.
+type loadResult struct {
+	cold         time.Duration
+	listedBefore int // list calls before the cold /apps: 0, or it was not cold
+	tally        loadTally
+	elapsed      time.Duration
+	calls        map[sim.Endpoint]int // during the reloading
+	rss, peak    string
+}
+
+// report writes one figure per line, aligned, ready for a README.
+func (p loadPlan) report(out io.Writer, r loadResult) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	line := func(label, format string, a ...any) { fmt.Fprintf(w, "%s:\t%s\n", label, fmt.Sprintf(format, a...)) }
 	line("injected upstream latency", "%s", p.latency)
 	line("viewers", "%d", p.viewers)
 	line("applications", "%d", p.apps)
 	line("duration", "%s", p.duration)
-	line("cold /apps", "%s", loadMS(cold))
+	line("cold /apps", "%s", loadMS(r.cold))
 	if p.latency > 0 {
-		line("cold /apps ÷ latency", "%.2f× (target ≤ 1.1×)", float64(cold)/float64(p.latency))
+		line("cold /apps ÷ latency", "%.2f× (target ≤ 1.1×)", float64(r.cold)/float64(p.latency))
 	} else {
 		line("cold /apps ÷ latency", "n/a (no latency injected)")
 	}
-	if listedBefore > 0 {
-		line("note", "the list was fetched %d times before the cold /apps", listedBefore)
+	if r.listedBefore > 0 {
+		line("note", "the list was fetched %d times before the cold /apps", r.listedBefore)
 	}
-	slices.Sort(tally.latencies)
+	lat := slices.Sorted(slices.Values(r.tally.latencies))
 	for _, q := range []struct {
 		label string
 		q     float64
 	}{{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}} {
-		line("warm /apps "+q.label, "%s", loadMS(loadPercentile(tally.latencies, q.q)))
+		line("warm /apps "+q.label, "%s", loadMS(loadPercentile(lat, q.q)))
 	}
-	secs := elapsed.Seconds()
-	line("pages", "%d", len(tally.latencies))
-	line("pages/s", "%.1f", float64(len(tally.latencies))/secs)
+	secs := r.elapsed.Seconds()
+	line("pages", "%d", len(lat))
+	line("pages/s", "%.1f", float64(len(lat))/secs)
 	fivexx := 0
-	for _, code := range slices.Sorted(maps.Keys(tally.statuses)) {
+	for _, code := range slices.Sorted(maps.Keys(r.tally.statuses)) {
 		if code >= 500 {
-			fivexx += tally.statuses[code]
+			fivexx += r.tally.statuses[code]
 		}
 		if code != http.StatusOK {
-			line(fmt.Sprintf("errors HTTP %d", code), "%d", tally.statuses[code])
+			line(fmt.Sprintf("errors HTTP %d", code), "%d", r.tally.statuses[code])
 		}
 	}
 	line("errors 5xx", "%d", fivexx)
-	line("errors transport", "%d", tally.transport)
+	line("errors transport", "%d", r.tally.transport)
 	total := 0
 	for _, ep := range sim.Endpoints() {
-		if n := calls[ep]; n > 0 {
+		if n := r.calls[ep]; n > 0 {
 			total += n
 			line("upstream "+string(ep), "%d calls, %.2f/s", n, float64(n)/secs)
 		}
 	}
 	line("upstream total", "%d calls, %.2f/s", total, float64(total)/secs)
-	line("list calls per 2 s", "%.2f (target ≤ 2)", float64(calls[sim.EpList])/secs*2)
-	line("console RSS at end", "%s", rss)
-	line("console RSS peak", "%s", peak)
+	line("list calls per 2 s", "%.2f (target ≤ 2)", float64(r.calls[sim.EpList])/secs*2)
+	line("console RSS at end", "%s", r.rss)
+	line("console RSS peak", "%s", r.peak)
 	return w.Flush()
 }
 
