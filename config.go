@@ -71,7 +71,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q (the only subcommand is \"simulate\")", fs.Arg(0))
+		return c, fmt.Errorf("unexpected argument %q (subcommands: simulate, load, healthcheck)", fs.Arg(0))
 	}
 	c.APIKey = strings.TrimSpace(getenv("LIGHTCC_API_KEY"))
 	c.Secret = strings.TrimSpace(getenv("DASHBOARD_SECRET"))

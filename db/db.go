@@ -20,6 +20,9 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
+// maxConns bounds the connection pool.
+const maxConns = 8
+
 // ErrNotFound is returned when a looked-up row does not exist.
 var ErrNotFound = errors.New("db: not found")
 
@@ -50,6 +53,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
+	// A handful of connections serves any number of requests: SQLite in WAL
+	// mode reads concurrently but writes one at a time, and each connection
+	// keeps its own page cache (about 2 MB), so an unbounded pool under a
+	// hundred concurrent viewers held hundreds of megabytes for nothing.
+	sqlDB.SetMaxOpenConns(maxConns)
+	sqlDB.SetMaxIdleConns(maxConns)
 	d := &DB{sql: sqlDB}
 	if err := d.prepare(ctx, path); err != nil {
 		return nil, errors.Join(err, sqlDB.Close())

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"runtime"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -9,6 +10,33 @@ import (
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/static"
 )
+
+// gzipLevel balances size and CPU for HTML.
+const gzipLevel = 5
+
+// boundedGzip compresses responses while that is cheap: at most two per
+// core at once, the rest go uncompressed. Each compressor holds about
+// 700 KB of tables whatever its level, and compressing is CPU work, so
+// compressing everything under load only costs memory and throughput.
+// Measured with make load, 100 viewers: compressing every response held the
+// console at 180 MiB and 1,800 pages/s; without compression, 35 MiB and
+// 3,100 pages/s.
+func boundedGzip() echo.MiddlewareFunc {
+	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: gzipLevel, MinLength: 1024})
+	slots := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		compressed := gz(next)
+		return func(c echo.Context) error {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				return compressed(c)
+			default:
+				return next(c)
+			}
+		}
+	}
+}
 
 // contentSecurityPolicy allows nothing inline and nothing from elsewhere:
 // every asset is ours, so the intranet needs no internet.
@@ -31,7 +59,7 @@ func (h *Handlers) Register(e *echo.Echo) {
 			ReferrerPolicy: "same-origin", ContentSecurityPolicy: contentSecurityPolicy,
 		}),
 		middleware.BodyLimit("1M"),
-		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
+		boundedGzip(),
 		h.withState,
 	)
 	if h.Metrics != nil {

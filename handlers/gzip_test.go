@@ -1,0 +1,52 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+func TestBoundedGzip(t *testing.T) {
+	e := echo.New()
+	release := make(chan struct{})
+	started := make(chan struct{}, 64)
+	big := strings.Repeat("<p>LightCC</p>", 500)
+	e.Use(boundedGzip()) // one set of slots for the whole server, as in Register
+	e.GET("/slow", func(c echo.Context) error {
+		started <- struct{}{}
+		<-release
+		return c.HTML(http.StatusOK, big)
+	})
+	e.GET("/fast", func(c echo.Context) error { return c.HTML(http.StatusOK, big) })
+	get := func(path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	if r := get("/fast"); r.Header().Get("Content-Encoding") != "gzip" || r.Body.Len() >= len(big) {
+		t.Fatalf("an idle server does not compress: %q, %d bytes", r.Header().Get("Content-Encoding"), r.Body.Len())
+	}
+	// Fill every compression slot with a response in flight.
+	slots := 2 * runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for range slots {
+		wg.Go(func() { get("/slow") })
+		<-started
+	}
+	r := get("/fast")
+	close(release)
+	wg.Wait()
+	if r.Header().Get("Content-Encoding") != "" || r.Body.String() != big {
+		t.Errorf("with every slot busy the response was still compressed (%q)", r.Header().Get("Content-Encoding"))
+	}
+	if r := get("/fast"); r.Header().Get("Content-Encoding") != "gzip" {
+		t.Error("slots were not given back")
+	}
+}
