@@ -204,9 +204,9 @@ func TestJourneyLaunchUseStopAndRefusal(t *testing.T) {
 
 	// 3. Schedule a stop with a preset; stop; start; destroy through the dialog.
 	p.do(chromedp.Click(chromedp.CSS(card+` [data-testid="action-timed-stop"]`)),
-		chromedp.WaitVisible(chromedp.CSS(card+` [data-testid="timed-stop-dialog"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`#dialog-host [data-testid="timed-stop-dialog"]`)))
 	p.screenshot("timed-stop-zh")
-	p.do(chromedp.Click(chromedp.CSS(card + ` [data-testid="preset-1h"]`)))
+	p.do(chromedp.Click(chromedp.CSS(`#dialog-host [data-testid="preset-1h"]`)))
 	p.waitJS(`!!document.querySelector('` + card + ` [data-testid="scheduled-stop"]') && !document.querySelector("dialog[open]")`)
 	if s := p.text(card + ` [data-testid="scheduled-stop"]`); !strings.Contains(s, "自动关机") || !strings.Contains(s, "还剩") {
 		t.Errorf("scheduled = %q", s)
@@ -219,12 +219,12 @@ func TestJourneyLaunchUseStopAndRefusal(t *testing.T) {
 	p.waitJS(`["启动中", "运行中"].includes((document.querySelector('` + card + ` [data-testid="status"]') || {}).innerText)`)
 	p.waitJS(`(document.querySelector('` + card + ` [data-testid="status"]') || {}).innerText === "运行中"`)
 	p.do(chromedp.Click(chromedp.CSS(card+` [data-testid="action-destroy"]`)),
-		chromedp.WaitVisible(chromedp.CSS(card+` [data-testid="destroy-dialog"]`)))
-	if s := p.text(card + ` [data-testid="destroy-dialog"] h3`); !strings.Contains(s, "ComfyUI") {
+		chromedp.WaitVisible(chromedp.CSS(`#dialog-host [data-testid="destroy-dialog"]`)))
+	if s := p.text(`#dialog-host [data-testid="destroy-dialog"] h3`); !strings.Contains(s, "ComfyUI") {
 		t.Errorf("the destroy dialog does not name the application: %q", s)
 	}
 	p.screenshot("destroy-zh")
-	p.do(chromedp.Click(chromedp.CSS(card + ` [data-testid="confirm-destroy"]`)))
+	p.do(chromedp.Click(chromedp.CSS(`#dialog-host [data-testid="confirm-destroy"]`)))
 	p.waitJS(`!document.querySelector('` + card + `') && [...document.querySelectorAll('#toasts .toast')].some(t => t.innerText.includes("已销毁"))`)
 	if !eval[bool](p, `window.__sameDocument === true`) {
 		t.Error("the page reloaded during the journey")
@@ -283,7 +283,7 @@ func TestJourneyOnAPhone(t *testing.T) {
 	}
 	p.open(base + "/apps")
 	p.do(chromedp.Click(chromedp.CSS(`[data-app-id="1899720917190184960"] [data-testid="action-destroy"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-app-id="1899720917190184960"] [data-testid="destroy-dialog"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`#dialog-host [data-testid="destroy-dialog"]`)))
 	if w := eval[int](p, `Math.ceil(document.querySelector('dialog[open]').getBoundingClientRect().right)`); w > 360 {
 		t.Errorf("the destroy dialog reaches %d px at 360", w)
 	}

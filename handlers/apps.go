@@ -87,6 +87,34 @@ func (h *Handlers) appsPage(c echo.Context) error {
 	return h.render(c, status, pages.Apps(vm), fragment)
 }
 
+// appDialog is one of a card's dialogs (timed stop, note, destroy),
+// fetched when its button is pressed.
+func (h *Handlers) appDialog(c echo.Context) error {
+	id, err := appIDParam(c)
+	if err != nil {
+		return err
+	}
+	kind := c.Param("kind")
+	if kind != "stop" && kind != "note" && kind != "destroy" {
+		return &userError{status: http.StatusNotFound, msgKey: "error.not_found"}
+	}
+	rs := requestOf(c)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), h.PageTimeout)
+	defer cancel()
+	a, found, err := h.findApp(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return &userError{status: http.StatusNotFound, msgKey: "apps.not_found"}
+	}
+	p := h.cardProps(a, h.appMetaOf(ctx, id), h.ownerOf(ctx, id), rs.User, h.Now(), rs.Loc)
+	if kind == "stop" && !p.CanStop {
+		return &userError{status: http.StatusConflict, msgKey: "action.refused", data: map[string]any{"Msg": rs.Loc.T(a.Status.LabelKey())}}
+	}
+	return h.renderPart(c, http.StatusOK, components.AppDialog(kind, p))
+}
+
 // welcomedKey marks a session whose person dismissed the demo welcome.
 const welcomedKey = "welcomed"
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc/sim"
 )
 
@@ -73,7 +74,8 @@ func TestButtonsByState(t *testing.T) {
 	for _, st := range []string{"0", "1", "2", "3", "4", "5", "7", "8"} {
 		ids[st] = env.sim.AddApp(sim.NewApp{Status: st})
 	}
-	r := env.browser().get("/apps")
+	b := env.browser()
+	r := b.get("/apps")
 	tests := []struct {
 		status                                 string
 		start, stop, timed, launch, poll, note bool
@@ -102,10 +104,15 @@ func TestButtonsByState(t *testing.T) {
 		if !has(`button.btn-danger[data-testid="action-destroy"]`) {
 			t.Errorf("status %s: no destroy button", tt.status)
 		}
-		if v, _ := r.doc.Find(card + ` [data-testid="destroy-dialog"] input[name="confirm"]`).Attr("value"); v != ids[tt.status] {
+		// The dialog comes on demand, names the application and carries confirm=<id>.
+		if url, _ := r.doc.Find(card + ` [data-testid="action-destroy"]`).Attr("hx-get"); url != "/apps/"+ids[tt.status]+"/dialog/destroy" {
+			t.Errorf("status %s: destroy button fetches %q", tt.status, url)
+		}
+		d := b.htmx(http.MethodGet, "/apps/"+ids[tt.status]+"/dialog/destroy", nil)
+		if v, _ := d.doc.Find(`[data-testid="destroy-dialog"] input[name="confirm"]`).Attr("value"); v != ids[tt.status] {
 			t.Errorf("status %s: destroy confirm = %q", tt.status, v)
 		}
-		if title := r.text(card + ` [data-testid="destroy-dialog"] h3`); !strings.Contains(title, r.text(card+` [data-testid="card-title"]`)) {
+		if title := d.text(`[data-testid="destroy-dialog"] h3`); !strings.Contains(title, r.text(card+` [data-testid="card-title"]`)) {
 			t.Errorf("status %s: destroy dialog %q does not name the application", tt.status, title)
 		}
 		if r.text(card+` [data-testid="status-hint"]`) == "" {
@@ -470,5 +477,31 @@ func TestNotes(t *testing.T) {
 	b.htmx(http.MethodPost, "/apps/"+sdApp+"/note", url.Values{"note": {""}})
 	if got := b.get("/apps").text(`[data-app-id="` + sdApp + `"] [data-testid="card-title"]`); got != "Stable Difussion WebUI 官方版" {
 		t.Errorf("after clearing: %q", got)
+	}
+}
+
+func TestDialogsOnDemand(t *testing.T) {
+	env := newEnv(t)
+	b := env.browser()
+	b.get("/apps")
+	for kind, sel := range map[string]string{"stop": `[data-testid="timed-stop-dialog"] [data-testid="preset-1h"]`,
+		"note": `[data-testid="note-dialog"] input[name="note"]`, "destroy": `[data-testid="destroy-dialog"] input[name="confirm"]`} {
+		r := b.htmx(http.MethodGet, "/apps/"+sdApp+"/dialog/"+kind, nil)
+		if r.Code != http.StatusOK || r.count(sel) != 1 || r.count(`#`+kind+`-dialog-`+sdApp+`-error`) != 1 {
+			t.Errorf("%s dialog: %d %s", kind, r.Code, r.Body)
+		}
+	}
+	if r := b.htmx(http.MethodGet, "/apps/"+stoppedApp(t, env)+"/dialog/stop", nil); r.Code != http.StatusConflict {
+		t.Errorf("timed-stop dialog of a stopped app: %d", r.Code)
+	}
+	if r := b.htmx(http.MethodGet, "/apps/"+sdApp+"/dialog/format", nil); r.Code != http.StatusNotFound {
+		t.Errorf("unknown dialog: %d", r.Code)
+	}
+	if r := env.browserAs(db.RoleViewer).htmx(http.MethodGet, "/apps/"+sdApp+"/dialog/destroy", nil); r.Code != http.StatusForbidden {
+		t.Errorf("a viewer fetched a destroy dialog: %d", r.Code)
+	}
+	// A page of cards carries no dialogs.
+	if n := b.get("/apps").count("dialog"); n != 0 {
+		t.Errorf("the list carries %d dialogs", n)
 	}
 }

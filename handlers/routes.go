@@ -103,6 +103,7 @@ func (h *Handlers) Register(e *echo.Echo) {
 	in.POST("/apps/:id/timed-stop", h.timedStopApp, canAct, h.ownsApp)
 	in.POST("/apps/:id/destroy", h.destroyApp, canAct, h.ownsApp)
 	in.POST("/apps/:id/note", h.setAppNote, canAct, h.ownsApp)
+	in.GET("/apps/:id/dialog/:kind", h.appDialog, canAct, h.ownsApp)
 
 	// Administration: admins only.
 	in.POST("/apps/:id/owner", h.assignOwner, isAdmin)

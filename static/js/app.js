@@ -25,6 +25,21 @@
     }
   });
 
+  // A card's dialog arrives on demand into #dialog-host: open it.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "dialog-host") {
+      var dlg = e.detail.target.querySelector("dialog");
+      if (dlg && !dlg.open) dlg.showModal();
+    }
+  });
+
+  // A dialog's form that succeeded has done its job: close the dialog. A
+  // refusal (4xx) keeps it open with the reason and the person's input.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var dlg = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("dialog");
+    if (dlg && dlg.open && e.detail.successful) dlg.close();
+  });
+
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail.elt;
     var trigger = (elt && elt.getAttribute && elt.getAttribute("hx-trigger")) || "";

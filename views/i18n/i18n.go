@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,35 @@ type Catalog struct {
 	// plain holds, per language, the messages without template fields,
 	// rendered once: a page of 200 cards asks for thousands of them.
 	plain map[Lang]map[string]string
+	// fields holds the messages whose only template syntax is {{.Field}}:
+	// filled by plain substitution, not by executing a text/template.
+	fields map[Lang]map[string][]part
+}
+
+// part is a piece of a message: literal text, or the name of a field.
+type part struct {
+	text  string
+	field bool
+}
+
+// simpleFields matches a {{.Field}} placeholder.
+var simpleFields = regexp.MustCompile(`\{\{\s*\.([A-Za-z][A-Za-z0-9]*)\s*\}\}`)
+
+// compileFields splits a message into parts when {{.Field}} is all the
+// template syntax it uses; ok is false otherwise.
+func compileFields(msg string) (parts []part, ok bool) {
+	last := 0
+	for _, m := range simpleFields.FindAllStringSubmatchIndex(msg, -1) {
+		parts = append(parts, part{text: msg[last:m[0]]}, part{text: msg[m[2]:m[3]], field: true})
+		last = m[1]
+	}
+	parts = append(parts, part{text: msg[last:]})
+	for _, p := range parts {
+		if !p.field && (strings.Contains(p.text, "{{") || strings.Contains(p.text, "}}")) {
+			return nil, false
+		}
+	}
+	return parts, true
 }
 
 // NewCatalog loads the embedded message files and checks that both
@@ -68,7 +98,7 @@ type Catalog struct {
 func NewCatalog() (*Catalog, error) {
 	b := goi18n.NewBundle(language.Chinese)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	c := &Catalog{bundle: b, ids: map[Lang][]string{}, plain: map[Lang]map[string]string{},
+	c := &Catalog{bundle: b, ids: map[Lang][]string{}, plain: map[Lang]map[string]string{}, fields: map[Lang]map[string][]part{},
 		matcher: language.NewMatcher([]language.Tag{language.Chinese, language.English})}
 	for _, l := range []Lang{Chinese, English} {
 		name := "locales/" + string(l) + ".toml"
@@ -80,7 +110,7 @@ func NewCatalog() (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
-		c.plain[l] = map[string]string{}
+		c.plain[l], c.fields[l] = map[string]string{}, map[string][]part{}
 		loc := goi18n.NewLocalizer(b, string(l))
 		for _, m := range mf.Messages {
 			c.ids[l] = append(c.ids[l], m.ID)
@@ -88,6 +118,8 @@ func NewCatalog() (*Catalog, error) {
 				if s, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: m.ID}); err == nil {
 					c.plain[l][m.ID] = s
 				}
+			} else if parts, ok := compileFields(m.Other); ok {
+				c.fields[l][m.ID] = parts
 			}
 		}
 		sort.Strings(c.ids[l])
@@ -151,15 +183,16 @@ func (c *Catalog) For(l Lang, loc *time.Location) *Localizer {
 	if l != English {
 		l = Chinese
 	}
-	return &Localizer{Lang: l, Loc: loc, l: goi18n.NewLocalizer(c.bundle, string(l)), plain: c.plain[l]}
+	return &Localizer{Lang: l, Loc: loc, l: goi18n.NewLocalizer(c.bundle, string(l)), plain: c.plain[l], fields: c.fields[l]}
 }
 
 // Localizer translates and formats for one language and time zone.
 type Localizer struct {
-	Lang  Lang
-	Loc   *time.Location
-	l     *goi18n.Localizer
-	plain map[string]string
+	Lang   Lang
+	Loc    *time.Location
+	l      *goi18n.Localizer
+	plain  map[string]string
+	fields map[string][]part
 }
 
 // T returns the message id, filled with data when given (a map of template
@@ -168,6 +201,25 @@ type Localizer struct {
 func (z *Localizer) T(id string, data ...map[string]any) string {
 	if s, ok := z.plain[id]; ok {
 		return s
+	}
+	if parts, ok := z.fields[id]; ok {
+		var b strings.Builder
+		for _, p := range parts {
+			if !p.field {
+				b.WriteString(p.text)
+				continue
+			}
+			var v any
+			if len(data) > 0 {
+				v = data[0][p.text]
+			}
+			if v == nil {
+				b.WriteString("<no value>") // what text/template writes for a missing field
+				continue
+			}
+			fmt.Fprint(&b, v)
+		}
+		return b.String()
 	}
 	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 func TestCatalogComplete(t *testing.T) {
@@ -111,6 +113,37 @@ func TestWhenAndAgo(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// TestFieldsFastPathMatchesTemplates renders every message with fields both
+// ways, the fast substitution and go-i18n's own template execution, and
+// requires the same text.
+func TestFieldsFastPathMatchesTemplates(t *testing.T) {
+	c, err := NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{"Model": "4090", "Count": 2, "Price": "¥1.98", "Msg": "余额不足", "Name": "SD", "Time": "2026-12-04 10:00",
+		"N": 3, "Max": 8, "Would": 9, "Minutes": 5, "Memory": 24, "Cores": 16, "Status": "502", "Hours": 50, "Balance": "¥9.99",
+		"Amount": "¥0.01", "When": "周五 03:40", "Query": "Comfy", "Last4": "7f3a", "Zone": "Asia/Shanghai"}
+	for _, l := range []Lang{Chinese, English} {
+		z := c.For(l, time.UTC)
+		if len(z.fields) == 0 {
+			t.Fatal("no message took the fast path")
+		}
+		for id := range z.fields {
+			fast := z.T(id, data)
+			slow, err := z.l.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+			if err != nil || fast != slow {
+				t.Errorf("%s %s: fast %q, template %q (%v)", l, id, fast, slow, err)
+			}
+		}
+	}
+	for msg, ok := range map[string]bool{"a {{.B}} c": true, "{{.A}}{{.B}}": true, "{{if .A}}x{{end}}": false, "{{.A | printf}}": false, "plain": true} {
+		if _, got := compileFields(msg); got != ok {
+			t.Errorf("compileFields(%q) = %v", msg, got)
 		}
 	}
 }
