@@ -37,6 +37,14 @@ func (p *page) screenshot(name string) {
 	}
 }
 
+// settled waits until htmx has finished swapping and wired up what it
+// swapped in (it does so ~20 ms after a swap; a click before that, which no
+// person could make, would find a button with no behaviour yet).
+func (p *page) settled() {
+	p.t.Helper()
+	p.waitJS(`!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')`)
+}
+
 // checkLabels fails for any visible form control a screen reader could
 // not name (no <label>, no aria-label).
 func (p *page) checkLabels() {
@@ -182,6 +190,7 @@ func TestJourneyLaunchUseStopAndRefusal(t *testing.T) {
 	}
 	eval[bool](p, `window.__sameDocument = true`)
 	p.waitJS(`(document.querySelector('` + card + ` [data-testid="status"]') || {}).innerText === "运行中"`)
+	p.settled()
 	if !eval[bool](p, `window.__sameDocument === true`) {
 		t.Error("the page reloaded while the card settled")
 	}
@@ -211,13 +220,16 @@ func TestJourneyLaunchUseStopAndRefusal(t *testing.T) {
 	if s := p.text(card + ` [data-testid="scheduled-stop"]`); !strings.Contains(s, "自动关机") || !strings.Contains(s, "还剩") {
 		t.Errorf("scheduled = %q", s)
 	}
+	p.settled()
 	p.do(chromedp.Click(chromedp.CSS(card + ` [data-testid="action-stop"]`)))
 	p.waitJS(`(document.querySelector('` + card + ` [data-testid="status"]') || {}).innerText === "关机中"`)
 	p.waitJS(`(document.querySelector('` + card + ` [data-testid="status"]') || {}).innerText === "已关机"`)
+	p.settled()
 	p.do(chromedp.Click(chromedp.CSS(card + ` [data-testid="action-start"]`)))
 	// 启动中 lasts seconds; on a busy machine the answer may already say 运行中.
 	p.waitJS(`["启动中", "运行中"].includes((document.querySelector('` + card + ` [data-testid="status"]') || {}).innerText)`)
 	p.waitJS(`(document.querySelector('` + card + ` [data-testid="status"]') || {}).innerText === "运行中"`)
+	p.settled()
 	p.do(chromedp.Click(chromedp.CSS(card+` [data-testid="action-destroy"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#dialog-host [data-testid="destroy-dialog"]`)))
 	if s := p.text(`#dialog-host [data-testid="destroy-dialog"] h3`); !strings.Contains(s, "ComfyUI") {

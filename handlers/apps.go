@@ -76,9 +76,7 @@ func (h *Handlers) appsPage(c echo.Context) error {
 		if mine && (rs.User == nil || owners[a.ID].UserID != rs.User.ID) {
 			continue
 		}
-		card := h.cardProps(a, metas[a.ID], owners[a.ID], rs.User, now, rs.Loc)
-		card.Highlight = fresh != "" && a.ID == fresh
-		vm.Cards = append(vm.Cards, card)
+		vm.Cards = append(vm.Cards, h.renderedCard(ctx, a, metas[a.ID], owners[a.ID], rs.User, rs.Loc, now, fresh != "" && a.ID == fresh))
 	}
 	fragment := ""
 	if rs.HX.Target == "app-list" {

@@ -160,6 +160,7 @@ type Deps struct {
 type Handlers struct {
 	Deps
 	limiter *loginLimiter
+	cards   cardCache
 }
 
 // New returns the console's handlers.
