@@ -231,12 +231,9 @@ func (h *Handlers) cardAfter(ctx context.Context, c echo.Context, id string, sta
 	}
 	meta := h.appMetaOf(ctx, id)
 	a, found, err := h.findApp(ctx, id)
-	name := id
-	switch {
-	case meta.Note != "":
-		name = meta.Note
-	case found:
-		name = a.DisplayName()
+	name := id // the list cannot be read: the id is all there is
+	if found || meta.Note != "" {
+		name = appTitle(a, meta)
 	}
 	msg := message(name)
 	if err != nil || !found {
@@ -261,14 +258,12 @@ func (h *Handlers) dialogError(c echo.Context, dialog, id, msg string) error {
 	return c.String(http.StatusUnprocessableEntity, msg)
 }
 
-// appName is the name a toast uses for an application: its note, name or
-// image title; the id when the list cannot be read.
+// appName is what a toast calls an application (appTitle); the id when
+// the list cannot be read.
 func (h *Handlers) appName(ctx context.Context, id string) string {
-	if note := h.appMetaOf(ctx, id).Note; note != "" {
-		return note
-	}
-	if a, found, err := h.findApp(ctx, id); err == nil && found {
-		return a.DisplayName()
+	meta := h.appMetaOf(ctx, id)
+	if a, found, err := h.findApp(ctx, id); (err == nil && found) || meta.Note != "" {
+		return appTitle(a, meta)
 	}
 	return id
 }

@@ -293,13 +293,22 @@ func (h *Handlers) ownerOf(ctx context.Context, id string) db.Owner {
 	return o
 }
 
+// appTitle is what people call an application, on its card and in
+// toasts: the team's local note, else its own name, else its image's title.
+func appTitle(a lightcc.Application, meta db.AppMeta) string {
+	if meta.Note != "" {
+		return meta.Note
+	}
+	return a.DisplayName()
+}
+
 // cardProps shapes one application for its card.
 func (h *Handlers) cardProps(a lightcc.Application, meta db.AppMeta, owner db.Owner, user *db.User, now time.Time, loc *i18n.Localizer) components.AppCardProps {
 	// Actions show only to whoever may use them; the server checks again.
-	mayChange := user != nil && (user.Role == db.RoleAdmin || (user.Role == db.RoleMember && owner.UserID != 0 && owner.UserID == user.ID))
+	mayChange := canChange(user, owner)
 	p := components.AppCardProps{
 		ID:          a.ID,
-		Title:       a.DisplayName(),
+		Title:       appTitle(a, meta),
 		Note:        meta.Note,
 		StatusKey:   a.Status.Key(),
 		StatusLabel: loc.T(a.Status.LabelKey()),
@@ -313,9 +322,6 @@ func (h *Handlers) cardProps(a lightcc.Application, meta db.AppMeta, owner db.Ow
 	p.Owner = owner.Username
 	if p.Owner == "" {
 		p.Owner = loc.T("owner.nobody")
-	}
-	if meta.Note != "" {
-		p.Title = meta.Note
 	}
 	if meta.Alert != "" {
 		p.Alert = loc.T("launch.autostop_failed", map[string]any{"Msg": meta.Alert})

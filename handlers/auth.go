@@ -192,19 +192,34 @@ func (h *Handlers) allow(roles ...db.Role) echo.MiddlewareFunc {
 // mayChange reports whether the signed-in user may change application id:
 // admins any, members those they own, viewers none.
 func (h *Handlers) mayChange(ctx context.Context, rs *RequestState, id string) error {
-	switch {
-	case rs.User == nil:
+	if rs.User == nil || (rs.User.Role != db.RoleAdmin && rs.User.Role != db.RoleMember) {
 		return &userError{status: http.StatusForbidden, msgKey: "error.role"}
-	case rs.User.Role == db.RoleAdmin:
-		return nil
-	case rs.User.Role != db.RoleMember:
-		return &userError{status: http.StatusForbidden, msgKey: "error.role"}
+	}
+	if rs.User.Role == db.RoleAdmin {
+		return nil // no need to look the owner up
 	}
 	o, err := h.Owners.OwnerOf(ctx, id)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && o.UserID != rs.User.ID) {
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if !canChange(rs.User, o) {
 		return &userError{status: http.StatusForbidden, msgKey: "error.not_owner"}
 	}
-	return err
+	return nil
+}
+
+// canChange is the one rule of who may change an application: admins any,
+// members those they own (an unowned one is nobody's), viewers none. Cards
+// use it to show actions; mayChange to allow them.
+func canChange(u *db.User, owner db.Owner) bool {
+	switch {
+	case u == nil:
+		return false
+	case u.Role == db.RoleAdmin:
+		return true
+	default:
+		return u.Role == db.RoleMember && owner.UserID != 0 && owner.UserID == u.ID
+	}
 }
 
 // loginPage is the sign-in form.

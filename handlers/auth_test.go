@@ -462,3 +462,26 @@ func TestUnsafeRequestsAreRateLimitedPerUser(t *testing.T) {
 		t.Errorf("reading while limited: %d", r.Code)
 	}
 }
+
+func TestCanChange(t *testing.T) {
+	admin, member, viewer := &db.User{ID: 1, Role: db.RoleAdmin}, &db.User{ID: 2, Role: db.RoleMember}, &db.User{ID: 3, Role: db.RoleViewer}
+	tests := []struct {
+		name  string
+		user  *db.User
+		owner db.Owner
+		want  bool
+	}{
+		{"admin, someone's", admin, db.Owner{UserID: 2}, true},
+		{"admin, nobody's", admin, db.Owner{}, true},
+		{"member, own", member, db.Owner{UserID: 2}, true},
+		{"member, another's", member, db.Owner{UserID: 1}, false},
+		{"member, nobody's", member, db.Owner{}, false},
+		{"viewer, own", viewer, db.Owner{UserID: 3}, false},
+		{"signed out", nil, db.Owner{}, false},
+	}
+	for _, tt := range tests {
+		if got := canChange(tt.user, tt.owner); got != tt.want {
+			t.Errorf("%s: %v", tt.name, got)
+		}
+	}
+}
