@@ -226,9 +226,9 @@ func canChange(u *db.User, owner db.Owner) bool {
 func (h *Handlers) loginPage(c echo.Context) error {
 	rs := requestOf(c)
 	next := safeNext(c.QueryParam("next"))
-	if _, ok := rs.Session.Values[userKey].(int64); ok {
-		if u, err := h.Users.UserByID(c.Request().Context(), rs.Session.Values[userKey].(int64)); err == nil && !u.Disabled {
-			return c.Redirect(http.StatusSeeOther, next)
+	if id, ok := rs.Session.Values[userKey].(int64); ok {
+		if u, err := h.Users.UserByID(c.Request().Context(), id); err == nil && !u.Disabled {
+			return c.Redirect(http.StatusSeeOther, next) // already signed in
 		}
 	}
 	if n, err := h.Users.CountUsers(c.Request().Context()); err == nil && n == 0 {

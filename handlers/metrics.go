@@ -97,16 +97,7 @@ func (m *Metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		status := c.Response().Status
 		if err != nil {
-			var he *echo.HTTPError
-			var ue *userError
-			switch {
-			case errors.As(err, &he):
-				status = he.Code
-			case errors.As(err, &ue):
-				status = ue.status
-			default:
-				status, _, _ = classify(err)
-			}
+			status, _, _ = classify(err) // what the error handler is about to answer
 		}
 		route := c.Path()
 		if route == "" {
