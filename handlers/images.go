@@ -115,16 +115,17 @@ func (h *Handlers) imageDetail(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), h.PageTimeout)
 	defer cancel()
-	page, err := h.imageDetailPage(ctx, c, id, defaultSelection(), "")
+	page, err := h.imageDetailPage(ctx, c, id, defaultSelection(), "", "")
 	if err != nil {
 		return err
 	}
 	return h.render(c, http.StatusOK, pages.ImageDetail(page))
 }
 
-// imageDetailPage builds the details page with a picker for sel and a
-// fresh one-time token; errMsg is a refused launch's reason.
-func (h *Handlers) imageDetailPage(ctx context.Context, c echo.Context, id int64, sel selection, errMsg string) (pages.ImageDetailPage, error) {
+// imageDetailPage builds the details page with a picker for sel; errMsg is
+// a refused launch's reason. The form carries token, or a fresh one-time
+// token when token is empty.
+func (h *Handlers) imageDetailPage(ctx context.Context, c echo.Context, id int64, sel selection, errMsg, token string) (pages.ImageDetailPage, error) {
 	rs := requestOf(c)
 	var (
 		info    *lightcc.ImageDetails
@@ -157,9 +158,11 @@ func (h *Handlers) imageDetailPage(ctx context.Context, c echo.Context, id int64
 		}
 		return pages.ImageDetailPage{}, infoErr
 	}
-	token, err := h.newLaunchToken(ctx, rs)
-	if err != nil {
-		return pages.ImageDetailPage{}, err
+	if token == "" {
+		var err error
+		if token, err = h.newLaunchToken(ctx, rs); err != nil {
+			return pages.ImageDetailPage{}, err
+		}
 	}
 	picker := h.pickerProps(ctx, rs, id, info.Title, cfgs, cfgErr, sel, money, token)
 	picker.Error = errMsg

@@ -442,12 +442,9 @@ func (h *Handlers) launchRefused(ctx context.Context, c echo.Context, imageID in
 // launchRefusedWithToken is launchRefused keeping a given token (one still
 // in flight must not be replaced, or a resubmission could launch twice).
 func (h *Handlers) launchRefusedWithToken(ctx context.Context, c echo.Context, imageID int64, sel selection, status int, msg, token string) error {
-	page, err := h.imageDetailPage(ctx, c, imageID, sel, msg)
+	page, err := h.imageDetailPage(ctx, c, imageID, sel, msg, token)
 	if err != nil {
 		return err
-	}
-	if token != "" {
-		page.Picker.Token = token
 	}
 	return h.render(c, status, pages.ImageDetail(page), "picker")
 }
