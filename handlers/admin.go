@@ -250,4 +250,3 @@ func (h *Handlers) assignOwner(c echo.Context) error {
 	h.record(ctx, rs, "owner.assign", id, "ok", detail, nil, "")
 	return redirect(c, "/apps/"+id, http.StatusOK)
 }
-
