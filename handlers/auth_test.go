@@ -210,22 +210,31 @@ func TestSetup(t *testing.T) {
 	if r := env.anon().get("/setup"); r.Code != http.StatusNotFound {
 		t.Errorf("setup after the first account: %d", r.Code)
 	}
-	// From this machine no code is needed.
-	local := httptestLocal(t, env)
-	if local.count(`input[name="code"]`) != 0 {
-		t.Error("a local visitor was asked for the code")
-	}
-}
-
-// httptestLocal renders /setup for a request from 127.0.0.1 on a fresh console.
-func httptestLocal(t *testing.T, _ *testEnv) *response {
-	t.Helper()
-	env := newEnv(t)
-	if _, err := env.db.SQL().Exec(`DELETE FROM users`); err != nil {
+	// From this machine no code is needed: the form asks for none, and
+	// creating the administrator without one works.
+	fresh := newEnv(t)
+	if _, err := fresh.db.SQL().Exec(`DELETE FROM users`); err != nil {
 		t.Fatal(err)
 	}
-	b := env.anon()
-	return b.do(http.MethodGet, "/setup", nil, http.Header{"X-Test-Remote": {"127.0.0.1:40000"}})
+	local := fresh.anon()
+	fromHere := http.Header{"X-Test-Remote": {"127.0.0.1:40000"}}
+	r = local.do(http.MethodGet, "/setup", nil, fromHere)
+	if r.Code != http.StatusOK || r.count(`form[action="/setup"] input[name="password"]`) != 1 || r.count(`input[name="code"]`) != 0 {
+		t.Fatalf("local setup page: %d, code field %d", r.Code, r.count(`input[name="code"]`))
+	}
+	form = url.Values{"_csrf": {local.csrf}, "username": {"local-boss"}, "password": {"long enough pw"}, "confirm": {"long enough pw"}}
+	if r := local.do(http.MethodPost, "/setup", form, fromHere); r.Code != http.StatusSeeOther {
+		t.Errorf("local setup without a code: %d", r.Code)
+	}
+	// Through a proxy the address is not trusted: the code is needed again.
+	proxied := newEnv(t)
+	if _, err := proxied.db.SQL().Exec(`DELETE FROM users`); err != nil {
+		t.Fatal(err)
+	}
+	r = proxied.anon().do(http.MethodGet, "/setup", nil, http.Header{"X-Test-Remote": {"127.0.0.1:40000"}, "X-Forwarded-For": {"203.0.113.9"}})
+	if r.count(`input[name="code"]`) != 1 {
+		t.Error("a proxied request counted as local")
+	}
 }
 
 // route is one state-changing or admin route of the table.
