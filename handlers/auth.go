@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"crypto/subtle"
 	"errors"
 	"net"
@@ -133,8 +134,15 @@ func (h *Handlers) withUser(next echo.HandlerFunc) echo.HandlerFunc {
 			u, err := h.Users.UserByID(ctx, id)
 			switch {
 			case err == nil && !u.Disabled:
-				rs.User = &u
-				return next(c)
+				err := h.touch(c, rs)
+				if err == nil {
+					rs.User = &u
+					return next(c)
+				}
+				if !errors.Is(err, db.ErrSessionEnded) {
+					return err
+				}
+				// Ended elsewhere a moment ago (signed out, disabled): signed out here too.
 			case err != nil && !errors.Is(err, db.ErrNotFound):
 				return err
 			}
@@ -147,6 +155,27 @@ func (h *Handlers) withUser(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return redirect(c, target, http.StatusUnauthorized)
 	}
+}
+
+// touchEvery is how often use is written to a session: the session store
+// counts idle time from its last save, so a session in use is saved now and
+// then (not on every request) to keep it alive.
+const touchEvery = 10 * time.Minute
+
+const seenKey = "seen" // the session value holding the last recorded use
+
+// touch records use of the session at most once per touchEvery. A session
+// ended elsewhere meanwhile answers db.ErrSessionEnded.
+func (h *Handlers) touch(c echo.Context, rs *RequestState) error {
+	now := h.Now()
+	if seen, ok := rs.Session.Values[seenKey].(int64); ok && now.Sub(time.Unix(seen, 0)) < touchEvery {
+		return nil
+	}
+	rs.Session.Values[seenKey] = now.Unix()
+	if err := rs.Session.Save(c.Request(), c.Response()); err != nil {
+		return fmt.Errorf("touch session: %w", err) // ErrSessionEnded included: the caller signs out
+	}
+	return nil
 }
 
 // returnPath is where to come back to after signing in: the page itself,

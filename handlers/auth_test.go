@@ -494,3 +494,14 @@ func TestCanChange(t *testing.T) {
 		}
 	}
 }
+
+func TestActivityKeepsASessionAlive(t *testing.T) {
+	env := newEnv(t)
+	b := env.browserAs(db.RoleViewer)
+	for hour := 2; hour <= 20; hour += 2 {
+		env.clock.Advance(2 * time.Hour)
+		if r := b.get("/apps"); r.Code != http.StatusOK {
+			t.Fatalf("signed out after %d busy hours (idle expiry is 12 h of no use)", hour)
+		}
+	}
+}
