@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"lightcc-dashboard/lightcc"
@@ -36,14 +37,19 @@ func (f freshness) note(now time.Time, loc *i18n.Localizer) string {
 // served, marked stale.
 func cachedFetch[T any](ctx context.Context, h *Handlers, key string, fetch func(context.Context) (T, error)) (T, freshness, error) {
 	now := h.Now()
+	if v, at, ok := h.catalogueMemo.get(key); ok && now.Sub(at) < catalogueTTL {
+		return v.(T), freshness{fetchedAt: at}, nil // decoded already: no SQLite read per keystroke or cover
+	}
 	entry, cacheErr := h.Catalogue.CatalogueEntry(ctx, key)
 	var cached T
 	haveCached := cacheErr == nil && json.Unmarshal(entry.Body, &cached) == nil
 	if haveCached && now.Sub(entry.FetchedAt) < catalogueTTL {
+		h.catalogueMemo.put(key, cached, entry.FetchedAt)
 		return cached, freshness{fetchedAt: entry.FetchedAt}, nil
 	}
 	v, err := fetch(ctx)
 	if err == nil {
+		h.catalogueMemo.put(key, v, now)
 		if body, merr := json.Marshal(v); merr == nil {
 			if perr := h.Catalogue.PutCatalogueEntry(ctx, key, body, now); perr != nil {
 				h.Logger.ErrorContext(ctx, "store catalogue", "key", key, "err", perr)
@@ -84,4 +90,32 @@ func (h *Handlers) imageFromList(ctx context.Context, id int64) (lightcc.Image, 
 		}
 	}
 	return lightcc.Image{}, false, nil
+}
+
+// memo keeps decoded catalogue answers in memory for their TTL, in front of
+// the SQLite copy (which outlives a restart).
+type memo struct {
+	mu sync.Mutex
+	m  map[string]memoEntry
+}
+
+type memoEntry struct {
+	val any
+	at  time.Time
+}
+
+func (m *memo) get(key string) (any, time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[key]
+	return e.val, e.at, ok
+}
+
+func (m *memo) put(key string, v any, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) > 1024 { // one list and one entry per image: starting over is cheap
+		m.m = map[string]memoEntry{}
+	}
+	m.m[key] = memoEntry{val: v, at: at}
 }

@@ -159,8 +159,9 @@ type Deps struct {
 // Handlers serves the console.
 type Handlers struct {
 	Deps
-	limiter *loginLimiter
-	cards   cardCache
+	limiter       *loginLimiter
+	cards         cardCache
+	catalogueMemo memo
 }
 
 // New returns the console's handlers.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
 	"lightcc-dashboard/lightcc/sim"
 )
@@ -372,5 +374,40 @@ func TestLaunchAutoStopFailureIsLoud(t *testing.T) {
 	b.htmx(http.MethodPost, "/apps/"+id+"/timed-stop", url.Values{"preset": {"1h"}})
 	if r := b.get("/apps"); r.count(`[data-app-id="`+id+`"] [data-testid="card-alert"]`) != 0 {
 		t.Error("the alert outlived a stop set by hand")
+	}
+}
+
+// countingCatalogue counts reads of the SQLite catalogue cache.
+type countingCatalogue struct {
+	CatalogueStore
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingCatalogue) CatalogueEntry(ctx context.Context, key string) (db.CachedBody, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.CatalogueStore.CatalogueEntry(ctx, key)
+}
+
+func TestCatalogueIsReadFromMemoryWithinItsTTL(t *testing.T) {
+	env := newEnv(t)
+	counting := &countingCatalogue{CatalogueStore: env.h.Catalogue}
+	env.h.Catalogue = counting
+	b := env.browser() // lands on /images: one read, one fetch
+	before := counting.reads
+	for _, q := range []string{"c", "co", "com", "comf", "comfy"} {
+		b.htmx(http.MethodGet, "/images?q="+q, nil)
+	}
+	b.get("/covers/5")
+	b.get("/covers/6")
+	if n := counting.reads - before; n != 0 {
+		t.Errorf("5 keystrokes and 2 covers read the SQLite catalogue %d times", n)
+	}
+	env.clock.Advance(catalogueTTL + time.Second)
+	b.get("/images")
+	if n := counting.reads - before; n != 1 {
+		t.Errorf("after the TTL: %d reads, want 1", n)
 	}
 }
