@@ -13,6 +13,7 @@ import (
 	"lightcc-dashboard/db"
 	"lightcc-dashboard/lightcc"
 	"lightcc-dashboard/views/components"
+	"lightcc-dashboard/views/i18n"
 	"lightcc-dashboard/views/pages"
 )
 
@@ -34,8 +35,8 @@ func (h *Handlers) record(ctx context.Context, rs *RequestState, action, appID, 
 	if errors.As(err, &ae) {
 		e.UpstreamMsg = ae.Msg
 	} else if err != nil && e.Detail == "" {
-		_, key, _ := classify(err)
-		e.Detail = key
+		// The sentence a person read, not a message key an admin cannot.
+		_, e.Detail = explain(err, i18n.From(ctx))
 	}
 	if werr := h.Audit.RecordAudit(context.WithoutCancel(ctx), e); werr != nil {
 		h.Logger.ErrorContext(ctx, "audit trail not written", "action", action, "app", appID, "err", werr)

@@ -505,3 +505,14 @@ func TestActivityKeepsASessionAlive(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditSaysFailuresInWords(t *testing.T) {
+	env := newEnv(t)
+	admin := env.browser()
+	env.sim.SetFault(sim.EpStop, sim.Fault{HTTPStatus: 502})
+	admin.htmx(http.MethodPost, "/apps/"+sdApp+"/stop", nil)
+	r := admin.get("/audit?action=stop")
+	if got := r.text(`[data-testid="audit-row"] td:last-child`); got != "暂时连不上 LightCC，请稍后再试。" {
+		t.Errorf("audit detail = %q", got)
+	}
+}
