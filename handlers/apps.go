@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
@@ -72,12 +73,20 @@ func (h *Handlers) appsPage(c echo.Context) error {
 		h.Logger.WarnContext(ctx, "application list unavailable", "err", listErr)
 	}
 	fresh := c.QueryParam("new") // the application just launched, highlighted
-	for _, a := range apps {
-		if mine && (rs.User == nil || owners[a.ID].UserID != rs.User.ID) {
-			continue
+	if mine {                    // a new slice: the cached list is shared by every viewer
+		var own []lightcc.Application
+		for _, a := range apps {
+			if rs.User != nil && owners[a.ID].UserID == rs.User.ID {
+				own = append(own, a)
+			}
 		}
-		vm.Cards = append(vm.Cards, h.renderedCard(ctx, a, metas[a.ID], owners[a.ID], rs.User, rs.Loc, now, fresh != "" && a.ID == fresh))
+		apps = own
 	}
+	vm.Cards = make([]templ.Component, len(apps))
+	inParallel(len(apps), func(i int) {
+		a := apps[i]
+		vm.Cards[i] = h.renderedCard(ctx, a, metas[a.ID], owners[a.ID], rs.User, rs.Loc, now, fresh != "" && a.ID == fresh)
+	})
 	fragment := ""
 	if rs.HX.Target == "app-list" {
 		fragment = "app-list"

@@ -54,7 +54,7 @@ func manyApps(n int) []lightcc.Application {
 
 // benchConsole is the console on an upstream answering from memory, with
 // a signed-in administrator's cookies.
-func benchConsole(b *testing.B, apps int) (*echo.Echo, []*http.Cookie) {
+func benchConsole(b *testing.B, apps int) (*echo.Echo, *Handlers, []*http.Cookie) {
 	b.Helper()
 	store, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"))
 	if err != nil {
@@ -93,18 +93,30 @@ func benchConsole(b *testing.B, apps int) (*echo.Echo, []*http.Cookie) {
 	if rec.Code != http.StatusSeeOther {
 		b.Fatalf("sign in: %d", rec.Code)
 	}
-	return e, rec.Result().Cookies()
+	return e, h, rec.Result().Cookies()
 }
 
 // BenchmarkAppsPage200 is the server time of the /apps page for an account
-// with 200 applications (full page, the upstream answering from memory).
-func BenchmarkAppsPage200(b *testing.B) {
-	e, cookies := benchConsole(b, 200)
+// with 200 applications (full page, the upstream answering from memory),
+// every card already rendered once.
+func BenchmarkAppsPage200(b *testing.B) { benchAppsPage(b, false) }
+
+// BenchmarkAppsPage200Cold is the same page with no card rendered before:
+// the first view after a start, or after every application changed.
+func BenchmarkAppsPage200Cold(b *testing.B) { benchAppsPage(b, true) }
+
+func benchAppsPage(b *testing.B, cold bool) {
+	e, h, cookies := benchConsole(b, 200)
 	size := 0
 	var took []time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
+		if cold {
+			h.cards.mu.Lock()
+			h.cards.m = nil
+			h.cards.mu.Unlock()
+		}
 		req := httptest.NewRequest(http.MethodGet, "/apps", nil)
 		for _, c := range cookies {
 			req.AddCookie(c)

