@@ -50,3 +50,32 @@ func TestBoundedGzip(t *testing.T) {
 		t.Error("slots were not given back")
 	}
 }
+
+// A handler's error is answered by the error handler, on the plain writer,
+// and a redirect or a small answer passes through the compressor intact.
+func TestBoundedGzipPassesErrorsAndRedirects(t *testing.T) {
+	e := echo.New()
+	e.Use(boundedGzip())
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		_ = c.String(http.StatusTeapot, strings.Repeat("refused: "+err.Error()+"\n", 200))
+	}
+	e.GET("/fail", func(c echo.Context) error { return echo.ErrForbidden })
+	e.GET("/away", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
+	e.GET("/small", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	get := func(path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	if r := get("/fail"); r.Code != http.StatusTeapot || r.Header().Get("Content-Encoding") != "" || !strings.HasPrefix(r.Body.String(), "refused: code=403") {
+		t.Errorf("error: %d %q %.40q", r.Code, r.Header().Get("Content-Encoding"), r.Body.String())
+	}
+	if r := get("/away"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/apps" {
+		t.Errorf("redirect: %d %q", r.Code, r.Header().Get("Location"))
+	}
+	if r := get("/small"); r.Code != http.StatusOK || r.Body.String() != "ok" || r.Header().Get("Content-Encoding") != "" {
+		t.Errorf("small: %d %q %q", r.Code, r.Body.String(), r.Header().Get("Content-Encoding"))
+	}
+}

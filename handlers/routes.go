@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"runtime"
 
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -11,29 +14,50 @@ import (
 	"lightcc-dashboard/static"
 )
 
-// gzipLevel balances size and CPU for HTML.
-const gzipLevel = 5
-
 // boundedGzip compresses responses while that is cheap: at most two per
-// core at once, the rest go uncompressed. Each compressor holds about
-// 700 KB of tables whatever its level, and compressing is CPU work, so
-// compressing everything under load only costs memory and throughput.
-// Measured with make load, 100 viewers: compressing every response held the
-// console at 180 MiB and 1,800 pages/s; without compression, 35 MiB and
-// 3,100 pages/s.
+// core at once, the rest go uncompressed, so compression never costs an
+// overloaded console its throughput.
+//
+// The compressor is klauspost/compress's gzhttp in its stateless mode: no
+// tables are kept between writes (a standard gzip writer holds ~800 KB
+// whatever its level), and it is about three times faster than the
+// standard library at level 5, for a larger output: the 200-card /apps
+// page (391 KB of HTML) takes 0.34 ms to 20 KB here, against 0.99 ms to
+// 11.5 KB, and a LAN does not miss 9 KB. zstd stays off: its encoders are
+// the memory we want to avoid.
 func boundedGzip() echo.MiddlewareFunc {
-	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: gzipLevel, MinLength: 1024})
+	wrap, err := gzhttp.NewWrapper(
+		gzhttp.CompressionLevel(gzip.StatelessCompression),
+		gzhttp.MinSize(1024),
+		gzhttp.EnableZstd(false),
+	)
+	if err != nil {
+		panic(fmt.Sprintf("gzhttp options: %v", err)) // the options above are constants
+	}
 	slots := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		compressed := gz(next)
 		return func(c echo.Context) error {
 			select {
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
-				return compressed(c)
 			default:
 				return next(c)
 			}
+			// The handler writes through the compressor. An error it returns
+			// reaches Echo's error handler after the compressor is closed,
+			// which then writes the error page on the plain writer: a
+			// compressor that received nothing has sent nothing, and one
+			// that did has committed the response, so the handler only logs.
+			res := c.Response()
+			plain := res.Writer
+			var herr error
+			wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				res.Writer = w
+				c.SetRequest(r)
+				herr = next(c)
+			})).ServeHTTP(plain, c.Request())
+			res.Writer = plain
+			return herr
 		}
 	}
 }
