@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,6 +42,13 @@ func TestLoadReportsFigures(t *testing.T) {
 		return m[1]
 	}
 	figure("warm /apps p99")
+	figure("first /apps after start")
+	figure("cold /apps")
+	figure("upstream list answer")
+	figure("pages sent compressed")
+	if strings.Contains(report, "note:") {
+		t.Errorf("the cold pages were not cold:\n%s", report)
+	}
 	if v, err := strconv.ParseFloat(figure("pages/s"), 64); err != nil || v <= 0 {
 		t.Errorf("pages/s = %v (%v)\n%s", v, err, report)
 	}

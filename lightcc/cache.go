@@ -1,6 +1,7 @@
 package lightcc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,10 +32,13 @@ type Upstream interface {
 
 // TTLs are how long each kind of answer is reused.
 type TTLs struct {
-	Apps    time.Duration // the application list; default 2 s
-	Balance time.Duration // default 10 s
-	GPU     time.Duration // GPU configurations and price quotes; default 30 s
+	Apps    time.Duration // the application list
+	Balance time.Duration
+	GPU     time.Duration // GPU configurations and price quotes
 }
+
+// DefaultTTLs are what a zero field of TTLs means.
+var DefaultTTLs = TTLs{Apps: 2 * time.Second, Balance: 10 * time.Second, GPU: 30 * time.Second}
 
 // StaleError is returned with the last good application list when LightCC
 // cannot give a fresh one: the caller may show the old list, marked stale.
@@ -76,15 +80,9 @@ type cacheEntry struct {
 
 // NewCached wraps up; zero TTLs take the defaults, now nil is time.Now.
 func NewCached(up Upstream, ttl TTLs, now func() time.Time) *Cached {
-	if ttl.Apps == 0 {
-		ttl.Apps = 2 * time.Second
-	}
-	if ttl.Balance == 0 {
-		ttl.Balance = 10 * time.Second
-	}
-	if ttl.GPU == 0 {
-		ttl.GPU = 30 * time.Second
-	}
+	ttl.Apps = cmp.Or(ttl.Apps, DefaultTTLs.Apps)
+	ttl.Balance = cmp.Or(ttl.Balance, DefaultTTLs.Balance)
+	ttl.GPU = cmp.Or(ttl.GPU, DefaultTTLs.GPU)
 	if now == nil {
 		now = time.Now
 	}
