@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"lightcc-dashboard/static"
 )
 
 func TestBoundedGzip(t *testing.T) {
@@ -77,5 +80,36 @@ func TestBoundedGzipPassesErrorsAndRedirects(t *testing.T) {
 	}
 	if r := get("/small"); r.Code != http.StatusOK || r.Body.String() != "ok" || r.Header().Get("Content-Encoding") != "" {
 		t.Errorf("small: %d %q %q", r.Code, r.Body.String(), r.Header().Get("Content-Encoding"))
+	}
+}
+
+// Assets, fetched once per release, get the smallest output; pages the
+// cheapest.
+func TestBoundedGzipSqueezesAssetsHarder(t *testing.T) {
+	var sb strings.Builder
+	r := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("htmx swap target trigger request response card status running stopped price GPU balance image")
+	for range 4000 {
+		sb.WriteString(words[r.IntN(len(words))])
+		sb.WriteString(" ")
+	}
+	body := sb.String()
+	e := echo.New()
+	e.Use(boundedGzip())
+	e.GET(static.Prefix+"*", func(c echo.Context) error { return c.Blob(http.StatusOK, "text/css", []byte(body)) })
+	e.GET("/page", func(c echo.Context) error { return c.HTML(http.StatusOK, body) })
+	size := func(path string) int {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s was not compressed", path)
+		}
+		return rec.Body.Len()
+	}
+	asset, page := size(static.Prefix+"css/app.css"), size("/page")
+	if asset >= page {
+		t.Errorf("asset %d bytes, page %d bytes: the asset should be compressed harder", asset, page)
 	}
 }
