@@ -8,7 +8,7 @@ FUZZTIME ?= 20000x
 GOFILES   = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './data/*')
 
 .DEFAULT_GOAL := help
-.PHONY: help run simulate build screenshots load test lint vet fmt fmt-check staticcheck generate generate-check vendor-check unit fuzz bench docker clean
+.PHONY: help run simulate build screenshots load test lint vet fmt fmt-check staticcheck generate generate-check vendor-check unit bench-check fuzz bench docker clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,7 @@ simulate: ## Run the LightCC simulator alone on 127.0.0.1:9090
 build: ## Build the binary into bin/
 	$(GO) build -o bin/lightcc-dashboard .
 
-test: lint generate-check vendor-check unit fuzz ## Everything: vet, gofmt, staticcheck, generated-code drift, vendored files, unit+integration+browser tests, short fuzzing
+test: lint generate-check vendor-check unit bench-check fuzz ## Everything: vet, gofmt, staticcheck, generated-code drift, vendored files, unit+integration+browser tests, each benchmark once, short fuzzing
 
 lint: vet fmt-check staticcheck ## Static checks
 
@@ -63,6 +63,9 @@ screenshots: ## Refresh docs/screenshots/ from the browser journeys (needs Chrom
 
 load: ## Load the console (viewers polling /apps against the simulator with upstream latency) and print the figures
 	$(GO) run . load
+
+bench-check: ## Run each benchmark once, so a broken one fails the build (figures: make bench)
+	$(GO) test -run='^$$' -bench=. -benchtime=1x ./...
 
 bench: ## Benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
