@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -56,9 +58,10 @@ type SessionStore struct {
 	// int64 (NULL otherwise) so DeleteUserSessions can find the row.
 	UserIDKey any
 
-	db     *sql.DB
-	codecs []securecookie.Codec
-	keyErr error
+	db      *sql.DB
+	codecs  []securecookie.Codec
+	keyErr  error
+	decoded decodedValues
 }
 
 // NewSessionStore returns a SessionStore over d's sessions table. keyPairs
@@ -160,7 +163,7 @@ func (s *SessionStore) load(ctx context.Context, id string) (map[any]any, error)
 	if updatedAt+seconds(s.idle()) < now || createdAt+seconds(s.absolute()) < now {
 		return nil, s.discard(ctx, id)
 	}
-	values, err := decodeValues(data)
+	values, err := s.decoded.decode(data)
 	if err != nil {
 		// Usually a value type that is no longer gob-registered after a
 		// deploy; signing the user out beats failing every request.
@@ -489,4 +492,53 @@ func decodeValues(data []byte) (map[any]any, error) {
 		return nil, fmt.Errorf("db: decode session values: %w", err)
 	}
 	return values, nil
+}
+
+// decodedValues remembers decoded session values by their encoded bytes.
+// gob compiles a decoder for every new stream, which made decoding the
+// session the largest single cost of a small page, and a session's bytes
+// only change when it is saved (sign-in, a setting, a touch every few
+// minutes). Keyed by content, an entry can never be stale. Only values of
+// immutable kinds are kept, and every caller gets its own copy of the map.
+type decodedValues struct {
+	mu sync.Mutex
+	m  map[string]map[any]any
+}
+
+// maxDecodedValues bounds the cache; past it, it starts over.
+const maxDecodedValues = 4096
+
+func (d *decodedValues) decode(data []byte) (map[any]any, error) {
+	d.mu.Lock()
+	v, ok := d.m[string(data)]
+	d.mu.Unlock()
+	if ok {
+		return maps.Clone(v), nil
+	}
+	values, err := decodeValues(data)
+	if err != nil || !immutableValues(values) {
+		return values, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil || len(d.m) >= maxDecodedValues {
+		d.m = make(map[string]map[any]any)
+	}
+	d.m[string(data)] = maps.Clone(values)
+	return values, nil
+}
+
+// immutableValues reports whether a copy of the map shares nothing
+// mutable with the original.
+func immutableValues(values map[any]any) bool {
+	for k, v := range values {
+		for _, x := range [2]any{k, v} {
+			switch x.(type) {
+			case string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, time.Time:
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"encoding/gob"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -763,5 +764,45 @@ func TestSessionConcurrentSavesAndRevocation(t *testing.T) {
 	}
 	if n := sessionRows(t, d); n != 0 {
 		t.Errorf("%d rows after revocation, want 0: a Save revived the session", n)
+	}
+}
+
+func TestDecodedValuesAreCopies(t *testing.T) {
+	data, err := encodeValues(map[any]any{"uid": int64(7), "csrf": "tok", "welcomed": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d decodedValues
+	for i := range 3 { // decoded, then served from the cache twice
+		v, err := d.decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v["uid"] != int64(7) || v["csrf"] != "tok" || v["welcomed"] != true {
+			t.Fatalf("decode %d carried another request's changes: %v", i, v)
+		}
+		v["uid"] = int64(99) // a handler changing its session
+		delete(v, "csrf")
+	}
+	if len(d.m) != 1 {
+		t.Errorf("cache holds %d entries, want 1", len(d.m))
+	}
+
+	// A value a copy would share is decoded every time, never kept.
+	gob.Register([]string(nil))
+	shared, err := encodeValues(map[any]any{"list": []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := d.decode(shared)
+	if err != nil || v["list"].([]string)[0] != "a" {
+		t.Fatalf("decode: %v, %v", v, err)
+	}
+	if len(d.m) != 1 {
+		t.Errorf("a map with a slice was cached")
+	}
+
+	if _, err := d.decode([]byte("not gob")); err == nil {
+		t.Error("garbage decoded")
 	}
 }

@@ -99,14 +99,18 @@ func benchConsole(b *testing.B, apps int) (*echo.Echo, *Handlers, []*http.Cookie
 // BenchmarkAppsPage200 is the server time of the /apps page for an account
 // with 200 applications (full page, the upstream answering from memory),
 // every card already rendered once.
-func BenchmarkAppsPage200(b *testing.B) { benchAppsPage(b, false) }
+func BenchmarkAppsPage200(b *testing.B) { benchAppsPage(b, 200, false) }
 
 // BenchmarkAppsPage200Cold is the same page with no card rendered before:
 // the first view after a start, or after every application changed.
-func BenchmarkAppsPage200Cold(b *testing.B) { benchAppsPage(b, true) }
+func BenchmarkAppsPage200Cold(b *testing.B) { benchAppsPage(b, 200, true) }
 
-func benchAppsPage(b *testing.B, cold bool) {
-	e, h, cookies := benchConsole(b, 200)
+// BenchmarkAppsPage4 is a small account's page: mostly what every page
+// pays whatever it shows (session, notes, owners, the frame).
+func BenchmarkAppsPage4(b *testing.B) { benchAppsPage(b, 4, false) }
+
+func benchAppsPage(b *testing.B, apps int, cold bool) {
+	e, h, cookies := benchConsole(b, apps)
 	size := 0
 	var took []time.Duration
 	b.ReportAllocs()
