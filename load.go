@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -167,7 +168,11 @@ func (p loadPlan) run(ctx context.Context, stdout io.Writer) (err error) {
 	r.upstream = loadPercentile(slices.Sorted(slices.Values(directs)), 0.5)
 
 	before := loadCallCounts(upstream)
+	cpu0, cpuOK0 := loadCPU(con.pid)
 	r.tally, r.elapsed = p.reload(ctx, viewers, con.base+"/apps")
+	if cpu1, cpuOK1 := loadCPU(con.pid); cpuOK0 && cpuOK1 {
+		r.cpu = cpu1 - cpu0
+	}
 	r.calls = loadCallCounts(upstream)
 	for ep, n := range before {
 		r.calls[ep] -= n
@@ -207,6 +212,7 @@ type loadResult struct {
 	cold         time.Duration // a later /apps whose list cache had expired
 	coldLists    int           // most list calls a cold /apps made: 1, or it was not cold
 	upstream     time.Duration // the median direct list call, made just before each cold /apps
+	cpu          time.Duration // the console's CPU time during the reloading; 0 when unknown
 	listedBefore int           // list calls before the first /apps: 0, or it was not cold
 	tally        loadTally
 	elapsed      time.Duration
@@ -246,6 +252,11 @@ func (p loadPlan) report(out io.Writer, r loadResult) error {
 	secs := r.elapsed.Seconds()
 	line("pages", "%d", len(lat))
 	line("pages/s", "%.1f", float64(len(lat))/secs)
+	if r.cpu > 0 && len(lat) > 0 {
+		per := r.cpu / time.Duration(len(lat))
+		line("console CPU per page", "%.2f ms (%d cores: at most %.0f pages/s with the viewers elsewhere)",
+			float64(per)/float64(time.Millisecond), runtime.NumCPU(), float64(runtime.NumCPU())/per.Seconds())
+	}
 	if len(lat) > 0 {
 		line("pages sent compressed", "%.0f%%", 100*float64(r.tally.compressed)/float64(len(lat)))
 		line("mean page on the wire", "%.1f KiB", float64(r.tally.bytes)/float64(len(lat))/1024)
@@ -589,6 +600,30 @@ func loadMS(d time.Duration) string {
 
 // loadRSS reads a process's resident memory now and at its peak from
 // /proc, which only Linux has.
+// loadCPU reads the CPU time a process has used, user and system, from
+// /proc/<pid>/stat (in USER_HZ ticks, 100 a second on Linux).
+func loadCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	const userHZ = 100
+	return time.Duration(utime+stime) * time.Second / userHZ, true
+}
+
 func loadRSS(pid int) (now, peak string) {
 	now, peak = "n/a", "n/a"
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))

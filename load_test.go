@@ -46,6 +46,7 @@ func TestLoadReportsFigures(t *testing.T) {
 	figure("cold /apps")
 	figure("upstream list answer")
 	figure("pages sent compressed")
+	figure("console CPU per page")
 	if strings.Contains(report, "note:") {
 		t.Errorf("the cold pages were not cold:\n%s", report)
 	}
