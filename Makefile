@@ -57,6 +57,7 @@ fuzz: ## Run every fuzz target briefly (FUZZTIME executions each)
 	$(GO) test -run='^$$' -fuzz='^FuzzLaunchForm$$' -fuzztime=$(FUZZTIME) ./handlers/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseYuan$$' -fuzztime=$(FUZZTIME) ./handlers/
 	$(GO) test -run='^$$' -fuzz='^FuzzNewAccount$$' -fuzztime=$(FUZZTIME) ./handlers/
+	$(GO) test -run='^$$' -fuzz='^FuzzUnmaskCSRF$$' -fuzztime=$(FUZZTIME) ./handlers/
 
 screenshots: ## Refresh docs/screenshots/ from the browser journeys (needs Chromium)
 	SCREENSHOTS=1 $(GO) test -count=1 -run '^TestJourney' .

@@ -308,7 +308,8 @@ func (h *Handlers) login(c echo.Context) error {
 	if err := h.Sessions.Rotate(c.Request(), c.Response(), rs.Session); err != nil {
 		return err
 	}
-	rs.User, rs.CSRF = &u, token
+	rs.User = &u
+	rs.setCSRF(token)
 	h.record(ctx, rs, "login", "", "ok", "", nil, "")
 	return redirect(c, next, http.StatusOK)
 }
@@ -383,7 +384,8 @@ func (h *Handlers) setupPage(c echo.Context) error {
 	if err := h.Sessions.Rotate(c.Request(), c.Response(), rs.Session); err != nil {
 		return err
 	}
-	rs.User, rs.CSRF = &u, token
+	rs.User = &u
+	rs.setCSRF(token)
 	h.record(ctx, rs, "setup", "", "ok", "first administrator "+u.Username, nil, "")
 	return redirect(c, "/apps", http.StatusOK)
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -28,10 +27,17 @@ const (
 // kept in one typed place on the request's context.
 type RequestState struct {
 	Session *sessions.Session // nil on routes without a session (/healthz, assets)
-	CSRF    string            // the session's token; empty without a session
+	CSRF    string            // the session's token masked for this page (csrf.go); empty without a session
 	Loc     *i18n.Localizer
 	HX      HXRequest
 	User    *db.User // the signed-in user; nil before sign-in
+
+	csrfToken string // the session's token itself, to check against
+}
+
+// setCSRF makes token the request's CSRF token, masked for the page.
+func (rs *RequestState) setCSRF(token string) {
+	rs.csrfToken, rs.CSRF = token, maskCSRF(token)
 }
 
 type stateKey struct{}
@@ -87,7 +93,8 @@ func (h *Handlers) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		rs := requestOf(c)
-		rs.Session, rs.CSRF = sess, token
+		rs.Session = sess
+		rs.setCSRF(token)
 		return next(c)
 	}
 }
@@ -103,12 +110,11 @@ func (h *Handlers) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 			return next(c)
 		}
-		want := requestOf(c).CSRF
 		got := c.Request().Header.Get("X-CSRF-Token")
 		if got == "" {
 			got = c.FormValue("_csrf")
 		}
-		if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+		if !validCSRF(requestOf(c).csrfToken, got) {
 			return echo.NewHTTPError(http.StatusForbidden, "CSRF token missing or invalid")
 		}
 		return next(c)
