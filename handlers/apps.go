@@ -184,7 +184,7 @@ func (h *Handlers) appDetail(c echo.Context) error {
 		Shell:  h.shell(c, card.Title+" · "+rs.Loc.T("details.title"), "apps", &balance),
 		Card:   card,
 		Fields: detailFields(d, rs.Loc),
-		CSRF:   rs.CSRF,
+		CSRF:   h.pageCSRF(c),
 	}
 	if rs.User != nil && rs.User.Role == db.RoleAdmin {
 		users, err := h.Users.Users(ctx)

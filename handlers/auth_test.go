@@ -123,6 +123,42 @@ func TestPagesNeedASession(t *testing.T) {
 	}
 }
 
+// A visitor is only given a stored session when a page carries a form
+// token: redirects, probes and scanners leave no row in the database.
+func TestOnlyPagesWithAFormStoreASession(t *testing.T) {
+	env := newEnv(t)
+	rows := func() int {
+		n, err := env.sessions.Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, path := range []string{"/", "/apps", "/images?q=x", "/no/such/page", "/balance"} {
+		b := env.anon()
+		if r := b.get(path); r.Code != http.StatusSeeOther || r.Header().Get("Set-Cookie") != "" {
+			t.Errorf("%s: %d, cookie %q", path, r.Code, r.Header().Get("Set-Cookie"))
+		}
+	}
+	if n := rows(); n != 0 {
+		t.Fatalf("redirected visitors left %d session rows", n)
+	}
+	b := env.anon()
+	if r := b.get("/login"); r.Code != http.StatusOK || b.csrf == "" {
+		t.Fatalf("login page: %d", r.Code)
+	}
+	if n := rows(); n != 1 {
+		t.Fatalf("the sign-in page stored %d sessions, want 1", n)
+	}
+	b.get("/login") // the same visitor again: the same session
+	if r := b.signIn("member", testPassword); r.Code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", r.Code)
+	}
+	if n := rows(); n != 1 {
+		t.Errorf("after sign-in: %d sessions, want 1", n)
+	}
+}
+
 func TestSessionsEnd(t *testing.T) {
 	env := newEnv(t)
 	// Idle expiry (12 h) and absolute expiry (7 days).

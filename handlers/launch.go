@@ -130,7 +130,7 @@ func validateLaunch(sel selection, cfgs []lightcc.GPUConfig) (launchPlan, string
 func (h *Handlers) pickerProps(ctx context.Context, rs *RequestState, imageID int64, title string, cfgs []lightcc.GPUConfig, cfgErr error,
 	sel selection, money *lightcc.Balance, token string) pages.PickerProps {
 	loc := rs.Loc
-	p := pages.PickerProps{ImageID: strconv.FormatInt(imageID, 10), Token: token, CSRF: rs.CSRF}
+	p := pages.PickerProps{ImageID: strconv.FormatInt(imageID, 10), Token: token, CSRF: rs.CSRF} // signed in: the session is stored
 	var chosen *lightcc.GPUConfig
 	for i, g := range cfgs {
 		if g.GPU == sel.GPU && g.Available {

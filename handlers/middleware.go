@@ -32,7 +32,8 @@ type RequestState struct {
 	HX      HXRequest
 	User    *db.User // the signed-in user; nil before sign-in
 
-	csrfToken string // the session's token itself, to check against
+	csrfToken   string // the session's token itself, to check against
+	csrfUnsaved bool   // the token is new and its session not stored yet
 }
 
 // setCSRF makes token the request's CSRF token, masked for the page.
@@ -73,7 +74,7 @@ func (h *Handlers) withState(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // withSession loads the visitor's server-side session and makes sure it
-// holds a CSRF token, saving it when the token is new.
+// holds a CSRF token; a new one is stored when a page first carries it.
 func (h *Handlers) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -83,16 +84,17 @@ func (h *Handlers) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		sess.Options.Secure = h.secure(r)
 		token, _ := sess.Values[csrfKey].(string)
+		rs := requestOf(c)
 		if token == "" {
 			if token, err = randomToken(); err != nil {
 				return err
 			}
 			sess.Values[csrfKey] = token
-			if err := sess.Save(r, c.Response()); err != nil {
-				return fmt.Errorf("save session: %w", err)
-			}
+			// Stored only when a page carries the token (pageCSRF): a
+			// visitor who is merely redirected to sign in, a probe or a
+			// scanner leaves no row behind.
+			rs.csrfUnsaved = true
 		}
-		rs := requestOf(c)
 		rs.Session = sess
 		rs.setCSRF(token)
 		return next(c)

@@ -78,7 +78,7 @@ func (h *Handlers) shell(c echo.Context, title, nav string, balance *components.
 	rs := requestOf(c)
 	s := layouts.Shell{
 		Title:     title,
-		CSRF:      rs.CSRF,
+		CSRF:      h.pageCSRF(c),
 		Demo:      h.demo(c.Request().Context()),
 		Nav:       nav,
 		SwitchURL: switchLangURL(c, rs.Loc.Lang),
@@ -99,7 +99,23 @@ func (h *Handlers) shell(c echo.Context, title, nav string, balance *components.
 // no navigation, nothing fetched from the upstream.
 func (h *Handlers) bareShell(c echo.Context, title string) layouts.Shell {
 	rs := requestOf(c)
-	return layouts.Shell{Title: title, CSRF: rs.CSRF, Demo: h.demo(c.Request().Context()), Bare: true, SwitchURL: switchLangURL(c, rs.Loc.Lang)}
+	return layouts.Shell{Title: title, CSRF: h.pageCSRF(c), Demo: h.demo(c.Request().Context()), Bare: true, SwitchURL: switchLangURL(c, rs.Loc.Lang)}
+}
+
+// pageCSRF is the CSRF token to put in a page (masked), storing the
+// visitor's new session first so the token is known when it comes back.
+// A session that cannot be stored is logged: the page still renders, and
+// its form will be refused with a plain message.
+func (h *Handlers) pageCSRF(c echo.Context) string {
+	rs := requestOf(c)
+	if rs.csrfUnsaved && rs.Session != nil {
+		if err := rs.Session.Save(c.Request(), c.Response()); err != nil {
+			h.Logger.ErrorContext(c.Request().Context(), "save a new session", "err", err)
+		} else {
+			rs.csrfUnsaved = false
+		}
+	}
+	return rs.CSRF
 }
 
 // switchLangURL is the current page with ?lang= set to the other language.
