@@ -73,8 +73,8 @@ func (h *Handlers) appsPage(c echo.Context) error {
 		h.Logger.WarnContext(ctx, "application list unavailable", "err", listErr)
 	}
 	fresh := c.QueryParam("new") // the application just launched, highlighted
-	if mine {                    // a new slice: the cached list is shared by every viewer
-		var own []lightcc.Application
+	if mine {
+		var own []lightcc.Application // a new slice: the cached list is shared by every viewer
 		for _, a := range apps {
 			if rs.User != nil && owners[a.ID].UserID == rs.User.ID {
 				own = append(own, a)

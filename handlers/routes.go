@@ -40,15 +40,15 @@ func boundedGzip() echo.MiddlewareFunc {
 			default:
 				return next(c)
 			}
+			wrap := pages
+			if strings.HasPrefix(c.Request().URL.Path, static.Prefix) {
+				wrap = assets
+			}
 			// The handler writes through the compressor. An error it returns
 			// reaches Echo's error handler after the compressor is closed,
 			// which then writes the error page on the plain writer: a
 			// compressor that received nothing has sent nothing, and one
 			// that did has committed the response, so the handler only logs.
-			wrap := pages
-			if strings.HasPrefix(c.Request().URL.Path, static.Prefix) {
-				wrap = assets
-			}
 			res := c.Response()
 			plain := res.Writer
 			var herr error
