@@ -63,16 +63,15 @@ func (d *DB) eachAppRow(ctx context.Context, query string, fn func(id string, v 
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
+	return eachRow(rows, func() error {
 		var id string
 		var v any
 		if err := rows.Scan(&id, &v); err != nil {
-			rows.Close()
 			return err
 		}
 		fn(id, v)
-	}
-	return closeRows(rows)
+		return nil
+	})
 }
 
 // AppMetaOf returns one application's note and scheduled stop (zero values when none).
@@ -151,11 +150,14 @@ func (d *DB) ForgetApp(ctx context.Context, appID string) error {
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
-// closeRows closes rows and reports an iteration error, if any.
-func closeRows(rows *sql.Rows) error {
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return err
+// eachRow calls scan once per row of rows, stopping at its first error,
+// and closes rows whatever happens; an iteration error is returned too.
+func eachRow(rows *sql.Rows, scan func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return err
+		}
 	}
-	return rows.Close()
+	return rows.Err()
 }

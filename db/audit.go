@@ -74,7 +74,7 @@ func (d *DB) AuditEntries(ctx context.Context, f AuditFilter, limit, offset int)
 		return nil, 0, fmt.Errorf("db: audit entries: %w", err)
 	}
 	var out []AuditEntry
-	for rows.Next() {
+	err = eachRow(rows, func() error {
 		var (
 			e      AuditEntry
 			at     int64
@@ -82,14 +82,14 @@ func (d *DB) AuditEntries(ctx context.Context, f AuditFilter, limit, offset int)
 		)
 		if err := rows.Scan(&e.ID, &at, &userID, &e.Username, &e.Action, &e.AppID, &e.Outcome,
 			&e.Detail, &e.UpstreamMsg); err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("db: audit entries: %w", err)
+			return err
 		}
 		e.At = time.Unix(at, 0)
 		e.UserID = userID.Int64
 		out = append(out, e)
-	}
-	if err := closeRows(rows); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, 0, fmt.Errorf("db: audit entries: %w", err)
 	}
 	return out, total, nil
@@ -128,15 +128,13 @@ func (d *DB) AuditActions(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("db: audit actions: %w", err)
 	}
 	var out []string
-	for rows.Next() {
+	err = eachRow(rows, func() error {
 		var a string
-		if err := rows.Scan(&a); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: audit actions: %w", err)
-		}
+		err := rows.Scan(&a)
 		out = append(out, a)
-	}
-	if err := closeRows(rows); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("db: audit actions: %w", err)
 	}
 	return out, nil

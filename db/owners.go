@@ -51,15 +51,13 @@ func (d *DB) Owners(ctx context.Context) (map[string]Owner, error) {
 		return nil, fmt.Errorf("db: app owners: %w", err)
 	}
 	out := map[string]Owner{}
-	for rows.Next() {
+	err = eachRow(rows, func() error {
 		var o Owner
-		if err := rows.Scan(&o.AppID, &o.UserID, &o.Username); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: app owners: %w", err)
-		}
+		err := rows.Scan(&o.AppID, &o.UserID, &o.Username)
 		out[o.AppID] = o
-	}
-	if err := closeRows(rows); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("db: app owners: %w", err)
 	}
 	return out, nil

@@ -121,15 +121,12 @@ func (d *DB) Users(ctx context.Context) ([]User, error) {
 		return nil, fmt.Errorf("db: list users: %w", err)
 	}
 	var out []User
-	for rows.Next() {
+	err = eachRow(rows, func() error {
 		u, err := scanUser(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: list users: %w", err)
-		}
 		out = append(out, u)
-	}
-	if err := closeRows(rows); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("db: list users: %w", err)
 	}
 	return out, nil
