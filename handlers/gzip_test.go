@@ -26,13 +26,7 @@ func TestBoundedGzip(t *testing.T) {
 		return c.HTML(http.StatusOK, big)
 	})
 	e.GET("/fast", func(c echo.Context) error { return c.HTML(http.StatusOK, big) })
-	get := func(path string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
-		return rec
-	}
+	get := func(path string) *httptest.ResponseRecorder { return getGzip(e, path) }
 	if r := get("/fast"); r.Header().Get("Content-Encoding") != "gzip" || r.Body.Len() >= len(big) {
 		t.Fatalf("an idle server does not compress: %q, %d bytes", r.Header().Get("Content-Encoding"), r.Body.Len())
 	}
@@ -65,13 +59,7 @@ func TestBoundedGzipPassesErrorsAndRedirects(t *testing.T) {
 	e.GET("/fail", func(c echo.Context) error { return echo.ErrForbidden })
 	e.GET("/away", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/apps") })
 	e.GET("/small", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	get := func(path string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
-		return rec
-	}
+	get := func(path string) *httptest.ResponseRecorder { return getGzip(e, path) }
 	if r := get("/fail"); r.Code != http.StatusTeapot || r.Header().Get("Content-Encoding") != "" || !strings.HasPrefix(r.Body.String(), "refused: code=403") {
 		t.Errorf("error: %d %q %.40q", r.Code, r.Header().Get("Content-Encoding"), r.Body.String())
 	}
@@ -99,10 +87,7 @@ func TestBoundedGzipSqueezesAssetsHarder(t *testing.T) {
 	e.GET(static.Prefix+"*", func(c echo.Context) error { return c.Blob(http.StatusOK, "text/css", []byte(body)) })
 	e.GET("/page", func(c echo.Context) error { return c.HTML(http.StatusOK, body) })
 	size := func(path string) int {
-		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
+		rec := getGzip(e, path)
 		if rec.Header().Get("Content-Encoding") != "gzip" {
 			t.Fatalf("%s was not compressed", path)
 		}
@@ -112,4 +97,13 @@ func TestBoundedGzipSqueezesAssetsHarder(t *testing.T) {
 	if asset >= page {
 		t.Errorf("asset %d bytes, page %d bytes: the asset should be compressed harder", asset, page)
 	}
+}
+
+// getGzip is a GET of path from a client that accepts gzip.
+func getGzip(e *echo.Echo, path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
 }
