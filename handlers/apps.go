@@ -115,7 +115,7 @@ func (h *Handlers) appDialog(c echo.Context) error {
 	if !found {
 		return &userError{status: http.StatusNotFound, msgKey: "apps.not_found"}
 	}
-	p := h.cardProps(a, h.appMetaOf(ctx, id), h.ownerOf(ctx, id), rs.User, h.Now(), rs.Loc)
+	p := h.oneCard(ctx, c, a)
 	if kind == "stop" && !p.CanStop {
 		return &userError{status: http.StatusConflict, msgKey: "action.refused", data: map[string]any{"Msg": rs.Loc.T(a.Status.LabelKey())}}
 	}
@@ -154,7 +154,7 @@ func (h *Handlers) appCardPart(c echo.Context) error {
 	if !found {
 		return h.writeHTML(c, http.StatusOK, nil)
 	}
-	return h.renderPart(c, http.StatusOK, components.AppCard(h.cardProps(a, h.appMetaOf(ctx, id), h.ownerOf(ctx, id), requestOf(c).User, h.Now(), requestOf(c).Loc)))
+	return h.renderPart(c, http.StatusOK, components.AppCard(h.oneCard(ctx, c, a)))
 }
 
 // appDetail shows one application with every documented field.
@@ -309,6 +309,14 @@ func appTitle(a lightcc.Application, meta db.AppMeta) string {
 		return meta.Note
 	}
 	return a.DisplayName()
+}
+
+// oneCard shapes a single application for its card (a dialog, a refresh):
+// its note and owner read here, for this request's person. A page of
+// cards reads all notes and owners at once and calls cardProps.
+func (h *Handlers) oneCard(ctx context.Context, c echo.Context, a lightcc.Application) components.AppCardProps {
+	rs := requestOf(c)
+	return h.cardProps(a, h.appMetaOf(ctx, a.ID), h.ownerOf(ctx, a.ID), rs.User, h.Now(), rs.Loc)
 }
 
 // cardProps shapes one application for its card.
